@@ -49,7 +49,7 @@ ifneq ($(MUSL_CC),)
 INIT_CC      := $(MUSL_CC)
 INIT_CFLAGS  := -std=gnu11 $(WARN) -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
                 -fno-stack-protector
-INIT_LDFLAGS := -static -s -Wl,--gc-sections
+INIT_LDFLAGS := -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none
 else
 INIT_CC      := $(CC)
 INIT_CFLAGS  := -std=gnu11 $(WARN) -Os -ffunction-sections -fdata-sections

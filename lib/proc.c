@@ -1,7 +1,6 @@
 /* Process helpers: see proc.h. */
 #include "proc.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,33 +31,74 @@ bool bt_proc_is_subreaper(void)
     return prctl(PR_GET_CHILD_SUBREAPER, &value, 0, 0, 0) == 0 && value != 0;
 }
 
+/* Reads the directory DIRFD with getdents64 into a stack buffer and calls FN for each numeric
+ * entry. No heap: usable in PID 1 and after fork. Returns 0, FN's value or -errno. */
+struct linux_dirent64 {
+    unsigned long long d_ino;
+    long long d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+static int for_each_number(int dir_fd, int (*fn)(long number, void *data), void *data)
+{
+    char buf[4096] __attribute__((aligned(8)));
+    for (;;) {
+        long n = syscall(SYS_getdents64, dir_fd, buf, sizeof(buf));
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return 0;
+        for (long pos = 0; pos < n;) {
+            struct linux_dirent64 *entry = (struct linux_dirent64 *)(buf + pos);
+            pos += entry->d_reclen;
+            char *end;
+            long number = strtol(entry->d_name, &end, 10);
+            if (entry->d_name[0] < '0' || entry->d_name[0] > '9' || *end)
+                continue;
+            int ret = fn(number, data);
+            if (ret)
+                return ret;
+        }
+    }
+}
+
+struct close_ctx {
+    int lowfd, self;
+    bool closed_any;
+};
+
+static int close_one(long fd, void *data)
+{
+    struct close_ctx *ctx = data;
+    if (fd >= ctx->lowfd && fd != ctx->self) {
+        close((int)fd);
+        ctx->closed_any = true;
+    }
+    return 0;
+}
+
 int bt_proc_close_from(int lowfd)
 {
 #ifdef SYS_close_range
     if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
         return 0;
 #endif
-    DIR *dir = opendir("/proc/self/fd");
-    if (!dir)
+    int dir_fd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0)
         return -errno;
-    int self = dirfd(dir);
-    /* Collect first: closing while reading the directory would skip entries. */
-    int fds[256];
-    size_t count;
-    do {
-        count = 0;
-        rewinddir(dir);
-        struct dirent *entry;
-        while ((entry = readdir(dir)) && count < sizeof(fds) / sizeof(fds[0])) {
-            int fd = atoi(entry->d_name);
-            if (entry->d_name[0] != '.' && fd >= lowfd && fd != self)
-                fds[count++] = fd;
-        }
-        for (size_t i = 0; i < count; i++)
-            close(fds[i]);
-    } while (count == sizeof(fds) / sizeof(fds[0]));
-    closedir(dir);
-    return 0;
+    /* Closing while reading the directory may skip entries: read again until a pass closes
+     * nothing. */
+    struct close_ctx ctx = {.lowfd = lowfd, .self = dir_fd, .closed_any = true};
+    int ret = 0;
+    while (ctx.closed_any && ret == 0) {
+        ctx.closed_any = false;
+        lseek(dir_fd, 0, SEEK_SET);
+        ret = for_each_number(dir_fd, close_one, &ctx);
+    }
+    close(dir_fd);
+    return ret;
 }
 
 int bt_proc_stat(pid_t pid, pid_t *ppid, char *state)
@@ -89,45 +129,59 @@ int bt_proc_stat(pid_t pid, pid_t *ppid, char *state)
 
 #define DESCENDANTS_MAX 4096
 
+struct descendant_ctx {
+    pid_t root;
+    pid_t found[DESCENDANTS_MAX];
+    size_t count;
+    bool grew;
+    int (*fn)(pid_t pid, void *data);
+    void *data;
+};
+
+static bool is_found(const struct descendant_ctx *ctx, pid_t pid)
+{
+    for (size_t i = 0; i < ctx->count; i++)
+        if (ctx->found[i] == pid)
+            return true;
+    return false;
+}
+
+static int visit_pid(long number, void *data)
+{
+    struct descendant_ctx *ctx = data;
+    pid_t pid = (pid_t)number, parent;
+    if (pid == ctx->root || is_found(ctx, pid) || ctx->count == DESCENDANTS_MAX)
+        return 0;
+    if (bt_proc_stat(pid, &parent, NULL) < 0)
+        return 0;
+    if (parent != ctx->root && !is_found(ctx, parent))
+        return 0;
+    ctx->found[ctx->count++] = pid;
+    ctx->grew = true;
+    return ctx->fn(pid, ctx->data);
+}
+
 int bt_proc_for_each_descendant(pid_t root, int (*fn)(pid_t pid, void *data), void *data)
 {
     /* /proc lists pids in increasing order, but a child may have a lower pid than its parent
-     * after pid wrap-around, so repeat the scan until it finds nothing new. */
-    static pid_t found[DESCENDANTS_MAX];
-    size_t count = 0;
-    DIR *dir = opendir("/proc");
-    if (!dir)
+     * after pid wrap-around, so repeat the scan until it finds nothing new. Static, not on the
+     * stack: PID 1's stack stays small. */
+    static struct descendant_ctx ctx;
+    ctx.root = root;
+    ctx.count = 0;
+    ctx.fn = fn;
+    ctx.data = data;
+    int dir_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0)
         return -errno;
     int ret = 0;
-    bool grew = true;
-    while (grew && ret == 0) {
-        grew = false;
-        rewinddir(dir);
-        struct dirent *entry;
-        while ((entry = readdir(dir)) && ret == 0) {
-            char *end;
-            long pid = strtol(entry->d_name, &end, 10);
-            if (*end || pid <= 0 || pid == root)
-                continue;
-            bool known = false;
-            for (size_t i = 0; i < count && !known; i++)
-                known = found[i] == pid;
-            if (known)
-                continue;
-            pid_t parent;
-            if (bt_proc_stat((pid_t)pid, &parent, NULL) < 0)
-                continue;
-            bool ours = parent == root;
-            for (size_t i = 0; i < count && !ours; i++)
-                ours = found[i] == parent;
-            if (!ours || count == DESCENDANTS_MAX)
-                continue;
-            found[count++] = (pid_t)pid;
-            grew = true;
-            ret = fn((pid_t)pid, data);
-        }
+    ctx.grew = true;
+    while (ctx.grew && ret == 0) {
+        ctx.grew = false;
+        lseek(dir_fd, 0, SEEK_SET);
+        ret = for_each_number(dir_fd, visit_pid, &ctx);
     }
-    closedir(dir);
+    close(dir_fd);
     return ret;
 }
 

@@ -18,19 +18,20 @@ int bt_proc_set_subreaper(void);
 bool bt_proc_is_subreaper(void);
 
 /* Closes every fd >= LOWFD (close_range, falling back to /proc/self/fd). Returns 0 or -errno.
- * The fallback allocates (opendir): do not call it between fork and exec. */
+ * Uses no heap. */
 int bt_proc_close_from(int lowfd);
 
 /* Calls FN for every process in /proc whose parent chain reaches ROOT (ROOT excluded),
  * parents before children. Stops early and returns FN's value when it is not 0. Uses no heap
- * beyond opendir; bounded to at most 4096 descendants per call. Returns 0, FN's value or
- * -errno. */
+ * and is not reentrant (static state); bounded to 4096 descendants per call. Returns 0, FN's
+ * value or -errno. */
 int bt_proc_for_each_descendant(pid_t root, int (*fn)(pid_t pid, void *data), void *data);
 
 /* Reads the parent pid and one-letter state of PID from /proc/PID/stat. Returns 0 or -errno. */
 int bt_proc_stat(pid_t pid, pid_t *ppid, char *state);
 
-/* Writes the decimal value of V into BUF (NUL-terminated) and returns the length. Async-signal-safe. */
+/* Writes the decimal value of V into BUF (NUL-terminated) and returns the length.
+ * Async-signal-safe. */
 size_t bt_proc_format_pid(char *buf, size_t len, long v);
 
 #endif
