@@ -141,9 +141,17 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lutil
 
-$(BUILD)/tests/lib/%: tests/lib/%.c $(LIBBOTTLE)
+# A unit test t-NAME links the core modules, lib/NAME.c and the modules TEST_USES_NAME lists,
+# so that each module's test builds on its own.
+CORE_OBJ  := $(patsubst %,$(BUILD)/obj/lib/%.o,err log sig proc)
+TEST_USES_rootfs := mount
+.SECONDEXPANSION:
+# (No % inside the $$ expansions: make would substitute the stem for it first.)
+$(BUILD)/tests/lib/t-%: tests/lib/t-%.c $(CORE_OBJ) \
+		$$(addprefix $(BUILD)/obj/,$$(subst .c,.o,$$(wildcard lib/$$*.c))) \
+		$$(addprefix $(BUILD)/obj/lib/,$$(addsuffix .o,$$(TEST_USES_$$*)))
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBOTTLE) $(PKG_LIBS)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$(sort $^)) $(PKG_LIBS)
 
 # The default rootfs: Debian's busybox-static and its applet links, nothing else.
 rootfs: $(ROOTFS)/bin/busybox
