@@ -1,0 +1,102 @@
+/* bottle: the one command. main() reads the global options and hands over to a verb. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char usage[] = "Usage: bottle [--root DIR] [--state DIR] COMMAND [ARGS...]\n"
+                            "\n"
+                            "Commands:\n"
+                            "  run      run a container in the foreground (no daemon needed)\n"
+                            "  spec     print a default OCI config.json\n"
+                            "\n"
+                            "Run 'bottle COMMAND -h' for a command's options.\n";
+
+void cli_die(const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "bottle: %s\n", message);
+    exit(125);
+}
+
+const char *cli_program_path(const struct cli_globals *globals, const char *name, char *buf,
+                             size_t len)
+{
+    snprintf(buf, len, "%s/%s", globals->self, name);
+    if (access(buf, X_OK) != 0)
+        snprintf(buf, len, "%s", name); /* from PATH */
+    return buf;
+}
+
+static const char *self_dir(void)
+{
+    static char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+    if (n <= 0)
+        return ".";
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    if (slash)
+        *slash = '\0';
+    return path;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(const struct cli_globals *globals, int argc, char **argv);
+} verbs[] = {
+    {"run", cli_cmd_run},
+    {"spec", cli_cmd_spec},
+};
+
+int main(int argc, char **argv)
+{
+    bt_log_init("bottle", BT_LOG_WARN);
+    struct cli_globals globals = {
+        .root = getenv("BOTTLE_ROOT") ? getenv("BOTTLE_ROOT") : "/var/lib/bottle",
+        .state = getenv("BOTTLE_STATE") ? getenv("BOTTLE_STATE") : "/run/bottle",
+        .self = self_dir(),
+    };
+    static const struct option longopts[] = {
+        {"root", required_argument, NULL, 'r'},
+        {"state", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'r': globals.root = optarg; break;
+        case 's': globals.state = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 125;
+        }
+    }
+    if (optind >= argc) {
+        fputs(usage, stderr);
+        return 125;
+    }
+    const char *verb = argv[optind];
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+        if (strcmp(verb, verbs[i].name) == 0) {
+            optind++;
+            int sub_argc = argc - optind + 1;
+            char **sub_argv = argv + optind - 1;
+            optind = 1;
+            return verbs[i].fn(&globals, sub_argc, sub_argv);
+        }
+    }
+    cli_die("unknown command '%s' (see 'bottle --help')", verb);
+}

@@ -1,0 +1,268 @@
+/* bottle run: docker's flags turned into an OCI bundle under the state dir, then bottle-shim
+ * runs it. In the foreground no daemon is needed (like `runc run`): the shim stays attached,
+ * and its exit status is the container's. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "Usage: bottle run [OPTIONS] (--rootfs DIR | --bundle DIR) [--] [COMMAND [ARG...]]\n"
+    "\n"
+    "  --name N            container name (default: run-PID)\n"
+    "  --rootfs DIR        use DIR as the root filesystem (writes go to DIR)\n"
+    "  --bundle DIR        run an existing OCI bundle as it is\n"
+    "  -t, --tty           allocate a terminal (not yet)\n"
+    "  -i, --interactive   keep stdin open\n"
+    "  -e, --env K=V       set an environment variable (repeatable)\n"
+    "  -w, --workdir DIR   working directory inside the container\n"
+    "  -u, --user U[:G]    user, by number or by name from the container's /etc/passwd\n"
+    "      --hostname H    hostname (default: the name)\n"
+    "  -m, --memory SIZE   memory limit (bytes, or with k/m/g)\n"
+    "      --cpus N        CPU quota in CPUs (e.g. 0.5)\n"
+    "      --pids-limit N  at most N processes\n"
+    "      --ulimit L=S[:H] resource limit, e.g. nofile=1024:2048 (repeatable)\n"
+    "  -v, --volume S:D[:ro]  bind mount host S at D (repeatable)\n"
+    "      --tmpfs DIR     mount a tmpfs at DIR (repeatable)\n"
+    "      --read-only     mount the root filesystem read-only\n"
+    "      --network none|host\n"
+    "      --cap-add C, --cap-drop C   capabilities (docker's names; ALL)\n"
+    "      --userns        run in a new user namespace (root is host uid 100000)\n"
+    "      --init-arg ARG  pass ARG to bottle-init (repeatable)\n"
+    "      --rm           remove the container when it exits (always so in the foreground)\n";
+
+static long long parse_size(const char *text)
+{
+    char *end;
+    errno = 0;
+    double value = strtod(text, &end);
+    if (errno || end == text || value <= 0)
+        cli_die("invalid size '%s'", text);
+    long long unit = 1;
+    switch (*end) {
+    case 'b':
+    case 'B':
+        unit = 1;
+        end++;
+        break;
+    case 'k':
+    case 'K':
+        unit = 1LL << 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        unit = 1LL << 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        unit = 1LL << 30;
+        end++;
+        break;
+    case '\0': break;
+    default: cli_die("invalid size '%s'", text);
+    }
+    if (*end == 'b' || *end == 'B')
+        end++;
+    if (*end || value * unit > 1e18)
+        cli_die("invalid size '%s'", text);
+    return (long long)(value * unit);
+}
+
+static void push(const char **list, int *count, const char *item, const char *what)
+{
+    if (*count == CLI_LIST_MAX)
+        cli_die("too many %s options (at most %d)", what, CLI_LIST_MAX);
+    list[(*count)++] = item;
+}
+
+static void parse(struct cli_run_options *o, int argc, char **argv)
+{
+    enum {
+        O_NAME = 256,
+        O_ROOTFS,
+        O_BUNDLE,
+        O_HOSTNAME,
+        O_CPUS,
+        O_PIDS,
+        O_ULIMIT,
+        O_TMPFS,
+        O_READONLY,
+        O_NETWORK,
+        O_CAPADD,
+        O_CAPDROP,
+        O_USERNS,
+        O_INITARG,
+        O_RM
+    };
+    static const struct option longopts[] = {
+        {"name", required_argument, NULL, O_NAME},
+        {"rootfs", required_argument, NULL, O_ROOTFS},
+        {"bundle", required_argument, NULL, O_BUNDLE},
+        {"detach", no_argument, NULL, 'd'},
+        {"tty", no_argument, NULL, 't'},
+        {"interactive", no_argument, NULL, 'i'},
+        {"env", required_argument, NULL, 'e'},
+        {"workdir", required_argument, NULL, 'w'},
+        {"user", required_argument, NULL, 'u'},
+        {"hostname", required_argument, NULL, O_HOSTNAME},
+        {"memory", required_argument, NULL, 'm'},
+        {"cpus", required_argument, NULL, O_CPUS},
+        {"pids-limit", required_argument, NULL, O_PIDS},
+        {"ulimit", required_argument, NULL, O_ULIMIT},
+        {"volume", required_argument, NULL, 'v'},
+        {"tmpfs", required_argument, NULL, O_TMPFS},
+        {"read-only", no_argument, NULL, O_READONLY},
+        {"network", required_argument, NULL, O_NETWORK},
+        {"cap-add", required_argument, NULL, O_CAPADD},
+        {"cap-drop", required_argument, NULL, O_CAPDROP},
+        {"userns", no_argument, NULL, O_USERNS},
+        {"init-arg", required_argument, NULL, O_INITARG},
+        {"rm", no_argument, NULL, O_RM},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    char *end;
+    while ((opt = getopt_long(argc, argv, "+dtie:w:u:m:v:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case O_NAME: o->name = optarg; break;
+        case O_ROOTFS: o->rootfs = optarg; break;
+        case O_BUNDLE: o->bundle = optarg; break;
+        case 'd': o->detach = true; break;
+        case 't': o->tty = true; break;
+        case 'i': o->interactive = true; break;
+        case 'e': push(o->env, &o->env_count, optarg, "-e"); break;
+        case 'w': o->workdir = optarg; break;
+        case 'u': o->user = optarg; break;
+        case O_HOSTNAME: o->hostname = optarg; break;
+        case 'm': o->memory = parse_size(optarg); break;
+        case O_CPUS:
+            o->cpus = strtod(optarg, &end);
+            if (*end || o->cpus <= 0 || o->cpus > 4096)
+                cli_die("invalid --cpus '%s'", optarg);
+            break;
+        case O_PIDS:
+            o->pids_limit = strtoll(optarg, &end, 10);
+            if (*end || o->pids_limit <= 0)
+                cli_die("invalid --pids-limit '%s'", optarg);
+            break;
+        case O_ULIMIT: push(o->ulimits, &o->ulimit_count, optarg, "--ulimit"); break;
+        case 'v': push(o->volumes, &o->volume_count, optarg, "-v"); break;
+        case O_TMPFS: push(o->tmpfs, &o->tmpfs_count, optarg, "--tmpfs"); break;
+        case O_READONLY: o->read_only = true; break;
+        case O_NETWORK:
+            if (strcmp(optarg, "none") != 0 && strcmp(optarg, "host") != 0)
+                cli_die("--network %s: only none and host are supported so far", optarg);
+            o->network = optarg;
+            break;
+        case O_CAPADD: push(o->cap_add, &o->cap_add_count, optarg, "--cap-add"); break;
+        case O_CAPDROP: push(o->cap_drop, &o->cap_drop_count, optarg, "--cap-drop"); break;
+        case O_USERNS: o->userns = true; break;
+        case O_INITARG: push(o->init_args, &o->init_arg_count, optarg, "--init-arg"); break;
+        case O_RM: o->remove = true; break;
+        case 'h': fputs(usage, stdout); exit(0);
+        default: fputs(usage, stderr); exit(125);
+        }
+    }
+    if (!o->rootfs && !o->bundle) {
+        if (optind < argc)
+            cli_die("run: images are not supported yet: use --rootfs DIR or --bundle DIR");
+        cli_die("run: --rootfs DIR or --bundle DIR is required");
+    }
+    if (o->rootfs && o->bundle)
+        cli_die("run: --rootfs and --bundle exclude each other");
+    if (o->tty)
+        cli_die("run: -t is not supported yet");
+    if (o->detach)
+        cli_die("run -d needs bottled, which is not written yet");
+    o->command = optind < argc ? argv + optind : NULL;
+    if (o->bundle && o->command)
+        cli_die("run: --bundle runs the bundle's own process.args; no COMMAND allowed");
+}
+
+static void mkdirs(const char *path)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0711);
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+        cli_die("create %s: %s", buf, strerror(errno));
+}
+
+int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
+{
+    struct cli_run_options o = {0};
+    parse(&o, argc, argv);
+    char default_name[32];
+    if (!o.name) {
+        snprintf(default_name, sizeof(default_name), "run-%d", (int)getpid());
+        o.name = default_name;
+    }
+    char bundle[PATH_MAX];
+    bool own_bundle = false;
+    if (o.bundle) {
+        snprintf(bundle, sizeof(bundle), "%s", o.bundle);
+    } else {
+        struct bt_err err = {0};
+        char *config = NULL;
+        if (cli_bundle_build(&o, &config, &err) < 0)
+            cli_die("%s", err.msg);
+        snprintf(bundle, sizeof(bundle), "%s/bundles/%s", globals->state, o.name);
+        mkdirs(bundle);
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof(path), "%s/config.json", bundle);
+        FILE *f = fopen(path, "wx");
+        if (!f)
+            cli_die("container %s exists already (%s: %s)", o.name, path, strerror(errno));
+        fputs(config, f);
+        if (fclose(f) != 0)
+            cli_die("write %s: %s", path, strerror(errno));
+        free(config);
+        own_bundle = true;
+    }
+    char shim[PATH_MAX], init[PATH_MAX];
+    cli_program_path(globals, "bottle-shim", shim, sizeof(shim));
+    cli_program_path(globals, "bottle-init", init, sizeof(init));
+    const char *args[16 + 2 * CLI_LIST_MAX];
+    int n = 0;
+    args[n++] = shim;
+    args[n++] = "--foreground";
+    args[n++] = "--bundle";
+    args[n++] = bundle;
+    args[n++] = "--id";
+    args[n++] = o.name;
+    args[n++] = "--state";
+    args[n++] = globals->state;
+    args[n++] = "--init";
+    args[n++] = init;
+    if (own_bundle)
+        args[n++] = "--remove-bundle";
+    for (int i = 0; i < o.init_arg_count; i++) {
+        args[n++] = "--init-arg";
+        args[n++] = o.init_args[i];
+    }
+    args[n] = NULL;
+    execv(shim, (char **)args);
+    int saved = errno;
+    if (own_bundle) {
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof(path), "%s/config.json", bundle);
+        unlink(path);
+        rmdir(bundle);
+    }
+    cli_die("exec %s: %s", shim, strerror(saved));
+}

@@ -1,0 +1,119 @@
+/* bottle-shim's command line. It is started by `bottle run` and bottled, not by hand, but a
+ * bad option still gets a one-line message and exit 125. */
+#include "shim.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char usage[] =
+    "Usage: bottle-shim [OPTIONS] --bundle DIR --id NAME\n"
+    "\n"
+    "Creates the container NAME from the OCI bundle DIR and babysits it.\n"
+    "\n"
+    "  -b, --bundle DIR        the OCI bundle (config.json and rootfs)\n"
+    "  -n, --id NAME           the container's name\n"
+    "  -s, --state DIR         state directory (default $BOTTLE_STATE or /run/bottle)\n"
+    "      --init PATH         bottle-init to run as PID 1 (default: beside bottle-shim)\n"
+    "      --cgroup-parent P   cgroup parent (default bottle)\n"
+    "      --init-arg ARG      pass ARG to bottle-init (repeatable)\n"
+    "      --netns-name        bind the container's network namespace at /run/netns/NAME\n"
+    "  -f, --foreground        stay attached to the caller: stdio, signals, exit status\n"
+    "      --ready-fd N        detached: report start-up (\"ok\\n\" or the error) on fd N\n"
+    "      --remove-bundle     delete BUNDLE/config.json and BUNDLE when done (bottle run)\n"
+    "  -v, --verbose           more output\n"
+    "  -h, --help              this help\n";
+
+static __attribute__((noreturn)) void bad_usage(const char *message, const char *arg)
+{
+    bt_log_error("%s%s", message, arg ? arg : "");
+    exit(125);
+}
+
+/* Container names become file names and cgroup names: keep them plain. */
+static bool valid_id(const char *id)
+{
+    size_t len = strlen(id);
+    if (len == 0 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = id[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+            return false;
+    }
+    return true;
+}
+
+static const char *default_init(void)
+{
+    static char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+    if (n <= 0)
+        return "/usr/local/bin/bottle-init";
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    strcpy(slash ? slash + 1 : path, "bottle-init");
+    return path;
+}
+
+void shim_parse_options(struct shim_options *options, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"bundle", required_argument, NULL, 'b'},
+        {"id", required_argument, NULL, 'n'},
+        {"state", required_argument, NULL, 's'},
+        {"init", required_argument, NULL, 'I'},
+        {"cgroup-parent", required_argument, NULL, 'C'},
+        {"init-arg", required_argument, NULL, 'A'},
+        {"netns-name", no_argument, NULL, 'N'},
+        {"foreground", no_argument, NULL, 'f'},
+        {"ready-fd", required_argument, NULL, 'R'},
+        {"remove-bundle", no_argument, NULL, 'X'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(options, 0, sizeof(*options));
+    options->ready_fd = -1;
+    options->cgroup_parent = "bottle";
+    options->state_root = getenv("BOTTLE_STATE") ? getenv("BOTTLE_STATE") : "/run/bottle";
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+b:n:s:fvh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'b': options->bundle = optarg; break;
+        case 'n': options->id = optarg; break;
+        case 's': options->state_root = optarg; break;
+        case 'I': options->init_path = optarg; break;
+        case 'C': options->cgroup_parent = optarg; break;
+        case 'A':
+            if (options->init_args_count == SHIM_INIT_ARGS_MAX)
+                bad_usage("too many --init-arg", NULL);
+            options->init_args[options->init_args_count++] = optarg;
+            break;
+        case 'N': options->netns_name = true; break;
+        case 'f': options->foreground = true; break;
+        case 'R': options->ready_fd = atoi(optarg); break;
+        case 'X': options->remove_bundle = true; break;
+        case 'v': bt_log_set_level(bt_log_level() + 1); break;
+        case 'h': fputs(usage, stdout); exit(0);
+        default: exit(125);
+        }
+    }
+    if (optind < argc)
+        bad_usage("unexpected argument: ", argv[optind]);
+    if (!options->bundle)
+        bad_usage("--bundle is required", NULL);
+    if (!options->id)
+        bad_usage("--id is required", NULL);
+    if (!valid_id(options->id))
+        bad_usage("invalid container name (letters, digits, '_', '.', '-'; at most 64): ",
+                  options->id);
+    if (!options->init_path)
+        options->init_path = default_init();
+}
