@@ -18,17 +18,19 @@ enum init_mode {
 
 struct init_config {
     enum init_mode mode;
-    char **argv;                 /* the program and its arguments; NULL in pause mode */
-    int verbosity;               /* 0 fatal only .. 4 trace */
-    bool subreaper;              /* -s: also when PID 1 would not need it */
-    int pdeath_signal;           /* -p: 0 for none */
-    bool warn_on_reap;           /* -w */
-    bool signal_group;           /* forward to -pgid instead of the child */
-    bool setsid;                 /* child in a new session (dumb-init) */
-    bool self_stop;              /* stop ourselves after forwarding TSTP/TTIN/TTOU (dumb-init) */
-    bool term_on_exit;           /* SIGTERM the child's group when the child exits (dumb-init) */
-    bool pause;                  /* -P: no child */
-    int grace_ms;                /* -G: grace period in ms, or -1 when grace mode is off */
+    char **argv;         /* the program and its arguments; NULL in pause mode */
+    int verbosity;       /* 0 fatal only .. 4 trace */
+    bool subreaper;      /* -s: also when PID 1 would not need it */
+    int pdeath_signal;   /* -p: 0 for none */
+    bool warn_on_reap;   /* -w */
+    bool signal_group;   /* forward to -pgid instead of the child */
+    bool setsid;         /* child in a new session (dumb-init) */
+    bool self_stop;      /* stop ourselves after forwarding TSTP/TTIN/TTOU (dumb-init) */
+    bool term_on_exit;   /* SIGTERM the child's group when the child exits (dumb-init) */
+    bool pause;          /* -P: no child */
+    int grace_ms;        /* -G: grace period in ms, or -1 when grace mode is off */
+    bool has_child_mask; /* --sigmask: the mask the child starts with, not ours */
+    bt_sigmask_t child_mask;
     uint8_t remap[256 / 8];      /* -e: exit codes that become 0 */
     int rewrite[BT_SIG_MAX + 1]; /* forwarded signal for each received one; 0 drops it */
 };

@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 
     struct init_child child = {0};
     if (!config.pause)
-        init_spawn(&config, orig_mask, &child);
+        init_spawn(&config, config.has_child_mask ? config.child_mask : orig_mask, &child);
 
     /* The init pins no mount and holds no inherited fd (socket activation, pipes): the child
      * has its own copies. Signals that came meanwhile are pending, and the signalfd sees them. */

@@ -104,6 +104,7 @@ static const char native_help[] =
     "  -l, --license             print the license and exit\n"
     "  -h, --help                print this help and exit\n"
     "  -V, --version             print the version and exit\n"
+    "      --sigmask HEX         the signal mask PROGRAM starts with (default: ours at start)\n"
     "\n"
     "Environment: TINI_SUBREAPER, TINI_VERBOSITY, TINI_KILL_PROCESS_GROUP, DUMB_INIT_SETSID,\n"
     "DUMB_INIT_DEBUG.\n";
@@ -296,22 +297,28 @@ static void parse_dumb(struct init_config *config, int argc, char **argv)
 }
 
 static const struct option native_long[] = {
-    {"subreaper", no_argument, NULL, 's'},
-    {"pdeath-signal", required_argument, NULL, 'p'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"warn-on-reap", no_argument, NULL, 'w'},
-    {"pgroup", no_argument, NULL, 'g'},
-    {"remap-exit", required_argument, NULL, 'e'},
-    {"setsid", no_argument, NULL, 'S'},
-    {"single-child", no_argument, NULL, 'c'},
-    {"rewrite", required_argument, NULL, 'r'},
-    {"grace", required_argument, NULL, 'G'},
-    {"pause", no_argument, NULL, 'P'},
-    {"license", no_argument, NULL, 'l'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+    {"subreaper", no_argument, NULL, 's'},     {"pdeath-signal", required_argument, NULL, 'p'},
+    {"verbose", no_argument, NULL, 'v'},       {"warn-on-reap", no_argument, NULL, 'w'},
+    {"pgroup", no_argument, NULL, 'g'},        {"remap-exit", required_argument, NULL, 'e'},
+    {"setsid", no_argument, NULL, 'S'},        {"single-child", no_argument, NULL, 'c'},
+    {"rewrite", required_argument, NULL, 'r'}, {"grace", required_argument, NULL, 'G'},
+    {"pause", no_argument, NULL, 'P'},         {"license", no_argument, NULL, 'l'},
+    {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
+    {"sigmask", required_argument, NULL, 'M'}, {NULL, 0, NULL, 0},
 };
+
+/* --sigmask HEX: bottle-shim execs us with every signal blocked, so that not even the first
+ * instructions of a PID 1 can lose a signal, and tells us the mask the service should get. */
+static void parse_sigmask(struct init_config *config, const char *text)
+{
+    char *end;
+    errno = 0;
+    unsigned long long mask = strtoull(text, &end, 16);
+    if (errno || end == text || *end)
+        die_usage(config, "invalid --sigmask '%s' (hexadecimal)", text);
+    config->has_child_mask = true;
+    config->child_mask = (bt_sigmask_t)mask;
+}
 
 static void parse_native(struct init_config *config, int argc, char **argv)
 {
@@ -342,6 +349,7 @@ static void parse_native(struct init_config *config, int argc, char **argv)
         case 'l': done(STDOUT_FILENO, license_text, 0); break;
         case 'h': done(STDOUT_FILENO, native_help, 0); break;
         case 'V': done(STDOUT_FILENO, "bottle-init " BT_VERSION "\n", 0); break;
+        case 'M': parse_sigmask(config, optarg); break;
         default: done(STDERR_FILENO, "Try 'bottle-init --help' for more information.\n", 125);
         }
     }

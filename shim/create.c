@@ -27,6 +27,7 @@
 #include "mount.h"
 #include "proc.h"
 #include "procattr.h"
+#include "sig.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -58,6 +59,7 @@ struct child_plan {
     struct bt_rlimit *rlimits;
     struct bt_caps caps;
     char (*sysctl_paths)[256];
+    char sigmask_arg[40];
 };
 
 static void plan_free(struct child_plan *plan)
@@ -210,12 +212,17 @@ static int make_plan(struct shim_container *container, struct child_plan *plan, 
     };
 
     const struct shim_options *opt = container->options;
-    size_t argc = 1 + (size_t)opt->init_args_count + 1 + proc->args_len + 1;
+    size_t argc = 2 + (size_t)opt->init_args_count + 1 + proc->args_len + 1;
     plan->init_argv = calloc(argc, sizeof(char *));
     if (!plan->init_argv)
         return bt_err_sys(err, ENOMEM, "plan");
     size_t n = 0;
     plan->init_argv[n++] = "bottle-init";
+    /* The init starts with every signal blocked (none lost before its main runs) and gives
+     * the service the mask bottle-shim started with. */
+    snprintf(plan->sigmask_arg, sizeof(plan->sigmask_arg), "--sigmask=%llx",
+             (unsigned long long)opt->orig_sigmask);
+    plan->init_argv[n++] = plan->sigmask_arg;
     for (int i = 0; i < opt->init_args_count; i++)
         plan->init_argv[n++] = (char *)opt->init_args[i];
     plan->init_argv[n++] = "--";
@@ -345,9 +352,11 @@ static __attribute__((noreturn)) void child_main(struct child_plan *plan)
         child_fail(plan, &err);
     if (proc->no_new_privileges && bt_procattr_set_no_new_privs(&err) < 0)
         child_fail(plan, &err);
+    shim_io_child(plan->container);
     /* No host fd may reach the container (the CVE-2024-21626 class): stdio stays, the rest
      * closes at exec. */
     syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    bt_sig_setmask(BT_SIGMASK_ALL, NULL);
     syscall(SYS_execveat, plan->init_fd, "", plan->init_argv, proc->env, AT_EMPTY_PATH);
     bt_err_sys(&err, errno, "exec bottle-init");
     child_fail(plan, &err);
@@ -446,6 +455,7 @@ int shim_create(struct shim_container *container, struct bt_err *err)
         child_main(&plan);
     }
     close(sync[1]);
+    shim_io_parent(container);
     if (pid < 0) {
         ret = bt_err_sys(err, errno, "clone3 into new namespaces");
         close(sync[0]);

@@ -51,7 +51,7 @@ static int make_state_dir(struct shim_container *container, struct bt_err *err)
 
 static void remove_state_dir(struct shim_container *container)
 {
-    static const char *const files[] = {"exit", "pid", "shim.pid", NULL};
+    static const char *const files[] = {"exit", "pid", "shim.pid", "shim.sock", NULL};
     char path[600];
     for (const char *const *f = files; *f; f++) {
         snprintf(path, sizeof(path), "%s/%s", container->state_dir, *f);
@@ -81,7 +81,7 @@ static long long realtime_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void record_exit(struct shim_container *container, int status)
+static void record_exit(struct shim_container *container, int status, char *event, size_t len)
 {
     struct bt_exit_record record = {.pid = container->pid,
                                     .started_at_ns = container->started_at_ns,
@@ -97,6 +97,9 @@ static void record_exit(struct shim_container *container, int status)
         bt_log_error("%s", err.msg);
     if (record.oom_killed)
         bt_log_warn("container %s was OOM-killed", container->options->id);
+    snprintf(event, len, "{\"id\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"oom_killed\":%s}",
+             container->options->id, record.exit_code, record.signal,
+             record.oom_killed ? "true" : "false");
 }
 
 /* Detached: fork, setsid, fork, so that we are no child of the caller (bottled can crash or
@@ -145,11 +148,13 @@ int main(int argc, char **argv)
     bt_log_init("bottle-shim", BT_LOG_WARN);
     struct shim_options options;
     shim_parse_options(&options, argc, argv);
+    options.orig_sigmask = orig_mask;
     if (!options.foreground)
         detach();
 
     struct bt_err err = {0};
-    struct shim_container container = {.options = &options, .oom_fd = -1, .pidfd = -1};
+    struct shim_container container = {
+        .options = &options, .oom_fd = -1, .pidfd = -1, .listen_fd = -1};
     int ret = bt_spec_load(options.bundle, &container.spec, &err);
     if (ret == 0)
         ret = make_state_dir(&container, &err);
@@ -157,9 +162,20 @@ int main(int argc, char **argv)
         container.state_dir[0] = '\0';
     if (ret == 0) {
         write_pid_file(&container, "shim.pid", getpid());
-        ret = shim_create(&container, &err);
-        if (ret < 0)
+        ret = shim_io_prepare(&container, &err);
+        if (ret == 0)
+            ret = shim_create(&container, &err);
+        if (ret == 0)
+            ret = shim_serve_listen(&container, &err);
+        if (ret < 0) {
+            shim_io_close(&container);
+            if (container.pid > 0) {
+                kill(container.pid, SIGKILL);
+                waitpid(container.pid, NULL, 0);
+            }
+            shim_destroy(&container);
             remove_state_dir(&container);
+        }
     }
     if (ret < 0) {
         bt_log_error("%s", err.msg);
@@ -172,7 +188,11 @@ int main(int argc, char **argv)
     report_ready(&options, "ok");
 
     int status = shim_run(&container);
-    record_exit(&container, status);
+    char event[256];
+    record_exit(&container, status, event, sizeof(event));
+    shim_serve_exited(&container, event);
+    shim_serve_close(&container);
+    shim_io_close(&container);
     shim_destroy(&container);
     if (options.foreground)
         remove_state_dir(&container);

@@ -26,6 +26,10 @@ static const char usage[] =
     "  -f, --foreground        stay attached to the caller: stdio, signals, exit status\n"
     "      --ready-fd N        detached: report start-up (\"ok\\n\" or the error) on fd N\n"
     "      --remove-bundle     delete BUNDLE/config.json and BUNDLE when done (bottle run)\n"
+    "      --root DIR          where logs go (default $BOTTLE_ROOT or /var/lib/bottle)\n"
+    "      --log PATH          detached: the log file (default ROOT/containers/ID/container.log)\n"
+    "      --log-size BYTES    rotate the log at this size (default 10 MiB)\n"
+    "      --log-files N       rotated log files kept (default 3)\n"
     "  -v, --verbose           more output\n"
     "  -h, --help              this help\n";
 
@@ -75,6 +79,10 @@ void shim_parse_options(struct shim_options *options, int argc, char **argv)
         {"foreground", no_argument, NULL, 'f'},
         {"ready-fd", required_argument, NULL, 'R'},
         {"remove-bundle", no_argument, NULL, 'X'},
+        {"root", required_argument, NULL, 'r'},
+        {"log", required_argument, NULL, 'L'},
+        {"log-size", required_argument, NULL, 'Z'},
+        {"log-files", required_argument, NULL, 'F'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -83,6 +91,9 @@ void shim_parse_options(struct shim_options *options, int argc, char **argv)
     options->ready_fd = -1;
     options->cgroup_parent = "bottle";
     options->state_root = getenv("BOTTLE_STATE") ? getenv("BOTTLE_STATE") : "/run/bottle";
+    options->root = getenv("BOTTLE_ROOT") ? getenv("BOTTLE_ROOT") : "/var/lib/bottle";
+    options->log_max_size = 10 << 20;
+    options->log_max_files = 3;
     int opt;
     while ((opt = getopt_long(argc, argv, "+b:n:s:fvh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -100,6 +111,18 @@ void shim_parse_options(struct shim_options *options, int argc, char **argv)
         case 'f': options->foreground = true; break;
         case 'R': options->ready_fd = atoi(optarg); break;
         case 'X': options->remove_bundle = true; break;
+        case 'r': options->root = optarg; break;
+        case 'L': options->log_path = optarg; break;
+        case 'Z':
+            options->log_max_size = atoll(optarg);
+            if (options->log_max_size < 4096)
+                bad_usage("--log-size must be at least 4096: ", optarg);
+            break;
+        case 'F':
+            options->log_max_files = atoi(optarg);
+            if (options->log_max_files < 0 || options->log_max_files > 100)
+                bad_usage("--log-files must be 0..100: ", optarg);
+            break;
         case 'v': bt_log_set_level(bt_log_level() + 1); break;
         case 'h': fputs(usage, stdout); exit(0);
         default: exit(125);

@@ -6,10 +6,12 @@
 #define BT_SHIM_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
 #include "err.h"
+#include "rpc.h"
 #include "spec.h"
 
 #define SHIM_INIT_ARGS_MAX 16
@@ -25,7 +27,22 @@ struct shim_options {
     bool remove_bundle;        /* the bundle was made for this run: delete it at the end */
     const char *init_args[SHIM_INIT_ARGS_MAX + 1]; /* extra bottle-init options */
     int init_args_count;
-    int ready_fd; /* detached: where to report "started" or the error, or -1 */
+    int ready_fd;           /* detached: where to report "started" or the error, or -1 */
+    const char *log_path;   /* detached: the k8s-file log (default ROOT/containers/ID/...) */
+    const char *root;       /* --root, default $BOTTLE_ROOT or /var/lib/bottle */
+    long long log_max_size; /* bytes per log file before rotation */
+    int log_max_files;      /* rotated files kept */
+    uint64_t orig_sigmask;  /* the mask bottle-shim started with: the service's */
+};
+
+#define SHIM_CLIENTS_MAX 64
+
+struct bt_logfile;
+
+/* A client of the control socket. */
+struct shim_client {
+    int fd;
+    struct bt_rpc_buf buf;
 };
 
 /* One container being created or run. */
@@ -40,6 +57,12 @@ struct shim_container {
     int oom_fd;           /* -1 when no memory controller */
     char netns_path[256]; /* /run/netns/ID when we made it, else "" */
     long long started_at_ns;
+    int stdio_pipes[2][2]; /* detached: the container's stdout and stderr, else -1 */
+    struct bt_logfile *log;
+    int listen_fd; /* STATE/containers/ID/shim.sock */
+    struct shim_client *clients[SHIM_CLIENTS_MAX];
+    bool exited;
+    int exit_status;
 };
 
 /* Parses bottle-shim's command line; exits 125 with a message on bad usage. */
@@ -58,6 +81,54 @@ int shim_create(struct shim_container *container, struct bt_err *err);
 
 /* Removes what shim_create made: cgroup (killing what is left), named netns. Idempotent. */
 void shim_destroy(struct shim_container *container);
+
+/* Detached: makes the pipes for the container's stdout and stderr and opens the log. */
+int shim_io_prepare(struct shim_container *container, struct bt_err *err);
+
+/* The child's side: the pipes onto fds 1 and 2 (no-op in the foreground). */
+void shim_io_child(const struct shim_container *container);
+
+/* The parent's side after the clone: closes the write ends. */
+void shim_io_parent(struct shim_container *container);
+
+/* Moves what the container wrote into the log; DRAIN reads until EOF (at exit). */
+void shim_io_pump(struct shim_container *container, int stream, bool drain);
+
+/* Flushes and closes the log and the pipes. */
+void shim_io_close(struct shim_container *container);
+
+/* The control socket: listen at STATE/containers/ID/shim.sock. */
+int shim_serve_listen(struct shim_container *container, struct bt_err *err);
+
+/* Accepts a client, handles its input, sends the exited event to every client. */
+void shim_serve_accept(struct shim_container *container);
+void shim_serve_client(struct shim_container *container, int index);
+void shim_serve_exited(struct shim_container *container, const char *exit_json);
+void shim_serve_close(struct shim_container *container);
+
+/* Detached: makes the pipes for the container's stdout and stderr and opens the log. */
+int shim_io_prepare(struct shim_container *container, struct bt_err *err);
+
+/* The child's side: the pipes onto fds 1 and 2 (no-op in the foreground). */
+void shim_io_child(const struct shim_container *container);
+
+/* The parent's side after the clone: closes the write ends. */
+void shim_io_parent(struct shim_container *container);
+
+/* Moves what the container wrote on STREAM (0 stdout, 1 stderr) into the log; DRAIN reads
+ * until the pipe is empty. */
+void shim_io_pump(struct shim_container *container, int stream, bool drain);
+
+/* Flushes and closes the log and the pipes. */
+void shim_io_close(struct shim_container *container);
+
+/* The control socket at STATE/containers/ID/shim.sock: listen, accept, serve a client, send
+ * the exited event to every client, close. */
+int shim_serve_listen(struct shim_container *container, struct bt_err *err);
+void shim_serve_accept(struct shim_container *container);
+void shim_serve_client(struct shim_container *container, int index);
+void shim_serve_exited(struct shim_container *container, const char *exit_json);
+void shim_serve_close(struct shim_container *container);
 
 /* Waits for the init to exit, forwarding the signals bottle-shim receives (foreground) and
  * serving the control socket (detached). Returns the init's wait status. */
