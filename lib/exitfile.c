@@ -25,7 +25,9 @@ void bt_exitfile_from_status(struct bt_exit_record *record, int wait_status)
     record->exit_code = bt_proc_exit_code(wait_status);
     record->signal = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0;
     snprintf(record->reason, sizeof(record->reason), "%s",
-             record->oom_killed ? "oom" : record->signal ? "signaled" : "exited");
+             record->oom_killed ? "oom"
+             : record->signal   ? "signaled"
+                                : "exited");
 }
 
 static int fsync_dir_of(const char *path)
