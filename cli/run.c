@@ -18,7 +18,7 @@ static const char usage[] =
     "  --name N            container name (default: run-PID)\n"
     "  --rootfs DIR        use DIR as the root filesystem (writes go to DIR)\n"
     "  --bundle DIR        run an existing OCI bundle as it is\n"
-    "  -t, --tty           allocate a terminal (not yet)\n"
+    "  -t, --tty           allocate a terminal\n"
     "  -i, --interactive   keep stdin open\n"
     "  -e, --env K=V       set an environment variable (repeatable)\n"
     "  -w, --workdir DIR   working directory inside the container\n"
@@ -179,8 +179,6 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
     }
     if (o->rootfs && o->bundle)
         cli_die("run: --rootfs and --bundle exclude each other");
-    if (o->tty)
-        cli_die("run: -t is not supported yet");
     if (o->detach)
         cli_die("run -d needs bottled, which is not written yet");
     o->command = optind < argc ? argv + optind : NULL;

@@ -209,6 +209,7 @@ static int make_plan(struct shim_container *container, struct child_plan *plan, 
         .rootfs_propagation = spec->rootfs_propagation,
         .readonly_root = spec->root_readonly,
         .setup_dev = true,
+        .console = container->tty_master >= 0 ? container->tty_slave : NULL,
     };
 
     const struct shim_options *opt = container->options;
@@ -326,10 +327,21 @@ static __attribute__((noreturn)) void child_main(struct child_plan *plan)
         bt_err_sys(&err, errno, "setdomainname %s", spec->domainname);
         child_fail(plan, &err);
     }
+    int tty_fd = -1;
+    if (plan->container->tty_master >= 0) {
+        /* Opened by its host path while that is still reachable (before pivot_root). */
+        tty_fd = open(plan->container->tty_slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (tty_fd < 0) {
+            bt_err_sys(&err, errno, "open the pty %s", plan->container->tty_slave);
+            child_fail(plan, &err);
+        }
+    }
     if (bt_mount_setup(&plan->mount_config, &err) < 0) {
         bt_err_wrap(&err, "rootfs %s", spec->rootfs);
         child_fail(plan, &err);
     }
+    if (tty_fd >= 0 && shim_tty_child(tty_fd, &err) < 0)
+        child_fail(plan, &err);
     for (size_t i = 0; i < spec->sysctl_len; i++)
         if (write_file(plan->sysctl_paths[i], spec->sysctl[i].value, &err) < 0) {
             bt_err_wrap(&err, "sysctl %s", spec->sysctl[i].key);
@@ -456,6 +468,7 @@ int shim_create(struct shim_container *container, struct bt_err *err)
     }
     close(sync[1]);
     shim_io_parent(container);
+    shim_tty_parent(container);
     if (pid < 0) {
         ret = bt_err_sys(err, errno, "clone3 into new namespaces");
         close(sync[0]);

@@ -36,6 +36,8 @@ int shim_io_prepare(struct shim_container *container, struct bt_err *err)
     container->log = bt_logfile_open(path, opt->log_max_size, opt->log_max_files, err);
     if (!container->log)
         return -err->code;
+    if (container->spec->process.terminal)
+        return 0; /* the pty carries both streams */
     for (int i = 0; i < 2; i++)
         if (pipe2(container->stdio_pipes[i], O_CLOEXEC) < 0)
             return bt_err_sys(err, errno, "pipe");

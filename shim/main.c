@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 
     struct bt_err err = {0};
     struct shim_container container = {
-        .options = &options, .oom_fd = -1, .pidfd = -1, .listen_fd = -1};
+        .options = &options, .oom_fd = -1, .pidfd = -1, .listen_fd = -1, .tty_master = -1};
     int ret = bt_spec_load(options.bundle, &container.spec, &err);
     if (ret == 0)
         ret = make_state_dir(&container, &err);
@@ -164,10 +164,13 @@ int main(int argc, char **argv)
         write_pid_file(&container, "shim.pid", getpid());
         ret = shim_io_prepare(&container, &err);
         if (ret == 0)
+            ret = shim_tty_prepare(&container, &err);
+        if (ret == 0)
             ret = shim_create(&container, &err);
         if (ret == 0)
             ret = shim_serve_listen(&container, &err);
         if (ret < 0) {
+            shim_tty_close(&container);
             shim_io_close(&container);
             if (container.pid > 0) {
                 kill(container.pid, SIGKILL);
@@ -188,6 +191,7 @@ int main(int argc, char **argv)
     report_ready(&options, "ok");
 
     int status = shim_run(&container);
+    shim_tty_close(&container);
     char event[256];
     record_exit(&container, status, event, sizeof(event));
     shim_serve_exited(&container, event);

@@ -20,13 +20,26 @@
 /* After the init exits, what its leftovers still write is read for at most this long. */
 #define DRAIN_MS 2000
 
-enum { SLOT_PIDFD, SLOT_SIGNALS, SLOT_STDOUT, SLOT_STDERR, SLOT_LISTEN, SLOT_CLIENTS };
+enum {
+    SLOT_PIDFD,
+    SLOT_SIGNALS,
+    SLOT_STDOUT,
+    SLOT_STDERR,
+    SLOT_TTY,
+    SLOT_STDIN,
+    SLOT_LISTEN,
+    SLOT_CLIENTS
+};
 
 static void forward_signals(struct shim_container *container, int signal_fd)
 {
     struct signalfd_siginfo info;
     while (read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
         int sig = (int)info.ssi_signo;
+        if (sig == SIGWINCH && container->tty_master >= 0) {
+            shim_tty_resize(container);
+            continue;
+        }
         if (sig == SIGCHLD || info.ssi_code == SI_KERNEL || sig == SIGPIPE)
             continue;
         if (syscall(SYS_pidfd_send_signal, container->pidfd, sig, NULL, 0) < 0)
@@ -57,17 +70,21 @@ static long long now_ms(void)
 static void drain_output(struct shim_container *container)
 {
     long long deadline = now_ms() + DRAIN_MS;
-    while (container->stdio_pipes[0][0] >= 0 || container->stdio_pipes[1][0] >= 0) {
+    while (container->stdio_pipes[0][0] >= 0 || container->stdio_pipes[1][0] >= 0 ||
+           container->tty_master >= 0) {
         long long left = deadline - now_ms();
         if (left <= 0)
             break;
-        struct pollfd fds[2] = {{.fd = container->stdio_pipes[0][0], .events = POLLIN},
-                                {.fd = container->stdio_pipes[1][0], .events = POLLIN}};
-        if (poll(fds, 2, (int)left) <= 0)
+        struct pollfd fds[3] = {{.fd = container->stdio_pipes[0][0], .events = POLLIN},
+                                {.fd = container->stdio_pipes[1][0], .events = POLLIN},
+                                {.fd = container->tty_master, .events = POLLIN}};
+        if (poll(fds, 3, (int)left) <= 0)
             break;
         for (int i = 0; i < 2; i++)
             if (fds[i].revents)
                 shim_io_pump(container, i, false);
+        if (fds[2].revents)
+            shim_tty_output(container);
     }
 }
 
@@ -82,6 +99,10 @@ int shim_run(struct shim_container *container)
         fds[SLOT_SIGNALS] = (struct pollfd){.fd = signal_fd, .events = POLLIN};
         fds[SLOT_STDOUT] = (struct pollfd){.fd = container->stdio_pipes[0][0], .events = POLLIN};
         fds[SLOT_STDERR] = (struct pollfd){.fd = container->stdio_pipes[1][0], .events = POLLIN};
+        fds[SLOT_TTY] = (struct pollfd){.fd = container->tty_master, .events = POLLIN};
+        bool tty_input = container->tty_master >= 0 && container->options->foreground &&
+                         !container->stdin_closed;
+        fds[SLOT_STDIN] = (struct pollfd){.fd = tty_input ? STDIN_FILENO : -1, .events = POLLIN};
         fds[SLOT_LISTEN] = (struct pollfd){.fd = container->listen_fd, .events = POLLIN};
         for (int i = 0; i < SHIM_CLIENTS_MAX; i++)
             fds[SLOT_CLIENTS + i] = (struct pollfd){
@@ -98,6 +119,10 @@ int shim_run(struct shim_container *container)
         for (int i = 0; i < 2; i++)
             if (fds[SLOT_STDOUT + i].revents)
                 shim_io_pump(container, i, false);
+        if (fds[SLOT_TTY].revents)
+            shim_tty_output(container);
+        if (fds[SLOT_STDIN].revents)
+            shim_tty_input(container);
         if (fds[SLOT_LISTEN].revents)
             shim_serve_accept(container);
         for (int i = 0; i < SHIM_CLIENTS_MAX; i++)

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <termios.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -63,6 +64,11 @@ struct shim_container {
     struct shim_client *clients[SHIM_CLIENTS_MAX];
     bool exited;
     int exit_status;
+    int tty_master;     /* process.terminal: the pty's master, else -1 */
+    char tty_slave[64]; /* its slave's path */
+    bool tty_raw;       /* the caller's terminal is in raw mode: restore tty_saved */
+    struct termios tty_saved;
+    bool stdin_closed;
 };
 
 /* Parses bottle-shim's command line; exits 125 with a message on bad usage. */
@@ -121,6 +127,17 @@ void shim_io_pump(struct shim_container *container, int stream, bool drain);
 
 /* Flushes and closes the log and the pipes. */
 void shim_io_close(struct shim_container *container);
+
+/* The terminal: a pty made before the clone; the child makes SLAVE_FD its stdio and
+ * controlling terminal; the parent puts the caller's terminal in raw mode (foreground);
+ * input/output copy bytes; resize follows SIGWINCH; close restores the caller's terminal. */
+int shim_tty_prepare(struct shim_container *container, struct bt_err *err);
+int shim_tty_child(int slave_fd, struct bt_err *err);
+void shim_tty_parent(struct shim_container *container);
+void shim_tty_resize(struct shim_container *container);
+void shim_tty_input(struct shim_container *container);
+void shim_tty_output(struct shim_container *container);
+void shim_tty_close(struct shim_container *container);
 
 /* The control socket at STATE/containers/ID/shim.sock: listen, accept, serve a client, send
  * the exited event to every client, close. */
