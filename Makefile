@@ -28,7 +28,7 @@ endif
 # Debian packages that building, testing, benchmarking and the demo need.
 DEPS_BUILD := build-essential pkg-config musl-tools libuv1-dev libjson-c-dev libcap-ng-dev \
               clang-format
-DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static
+DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static btrfs-progs
 DEPS_BENCH := tini dumb-init catatonit hyperfine
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 

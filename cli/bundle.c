@@ -239,7 +239,8 @@ int cli_bundle_build(const struct cli_run_options *o, char **out, struct bt_err 
         goto out;
     }
     json_object *root = get(spec, "root");
-    json_object_object_add(root, "path", json_object_new_string(rootfs));
+    json_object_object_add(root, "path",
+                           json_object_new_string(o->root_path ? o->root_path : rootfs));
     json_object_object_add(root, "readonly", json_object_new_boolean(o->read_only));
     json_object *process = get(spec, "process");
     json_object_object_add(process, "terminal", json_object_new_boolean(o->tty));

@@ -59,7 +59,9 @@ struct cli_run_options {
     int cap_drop_count;
     const char *init_args[CLI_LIST_MAX];
     int init_arg_count;
-    char **command; /* NULL-terminated; NULL: the image's default (sh) */
+    char **command;        /* NULL-terminated; NULL: the image's default (sh) */
+    const char *storage;   /* dir (default), overlay or btrfs */
+    const char *root_path; /* root.path to write: the rootfs, or the shim's storage mount point */
 };
 
 #endif

@@ -35,7 +35,10 @@ static const char usage[] =
     "      --cap-add C, --cap-drop C   capabilities (docker's names; ALL)\n"
     "      --userns        run in a new user namespace (root is host uid 100000)\n"
     "      --init-arg ARG  pass ARG to bottle-init (repeatable)\n"
-    "      --rm           remove the container when it exits (always so in the foreground)\n";
+    "      --rm           remove the container when it exits (always so in the foreground)\n"
+    "      --storage KIND  dir: run in --rootfs itself (default); overlay: --rootfs is a\n"
+    "                      read-only layer under a per-container upper dir; btrfs: --rootfs\n"
+    "                      is a subvolume, the container gets a writable snapshot of it\n";
 
 static long long parse_size(const char *text)
 {
@@ -100,7 +103,8 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         O_CAPDROP,
         O_USERNS,
         O_INITARG,
-        O_RM
+        O_RM,
+        O_STORAGE
     };
     static const struct option longopts[] = {
         {"name", required_argument, NULL, O_NAME},
@@ -126,6 +130,7 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         {"userns", no_argument, NULL, O_USERNS},
         {"init-arg", required_argument, NULL, O_INITARG},
         {"rm", no_argument, NULL, O_RM},
+        {"storage", required_argument, NULL, O_STORAGE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -168,6 +173,12 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         case O_USERNS: o->userns = true; break;
         case O_INITARG: push(o->init_args, &o->init_arg_count, optarg, "--init-arg"); break;
         case O_RM: o->remove = true; break;
+        case O_STORAGE:
+            if (strcmp(optarg, "dir") != 0 && strcmp(optarg, "overlay") != 0 &&
+                strcmp(optarg, "btrfs") != 0)
+                cli_die("--storage %s: must be dir, overlay or btrfs", optarg);
+            o->storage = optarg;
+            break;
         case 'h': fputs(usage, stdout); exit(0);
         default: fputs(usage, stderr); exit(125);
         }
@@ -210,8 +221,18 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
         snprintf(default_name, sizeof(default_name), "run-%d", (int)getpid());
         o.name = default_name;
     }
-    char bundle[PATH_MAX];
+    char bundle[PATH_MAX], storage_root[PATH_MAX], layer[PATH_MAX];
     bool own_bundle = false;
+    bool copy_on_write = o.storage && strcmp(o.storage, "dir") != 0;
+    if (copy_on_write) {
+        if (!o.rootfs)
+            cli_die("run: --storage %s needs --rootfs", o.storage);
+        if (!realpath(o.rootfs, layer))
+            cli_die("--rootfs %s: %s", o.rootfs, strerror(errno));
+        snprintf(storage_root, sizeof(storage_root), "%s/containers/%s/rootfs", globals->root,
+                 o.name);
+        o.root_path = storage_root;
+    }
     if (o.bundle) {
         snprintf(bundle, sizeof(bundle), "%s", o.bundle);
     } else {
@@ -249,6 +270,14 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
     args[n++] = init;
     if (own_bundle)
         args[n++] = "--remove-bundle";
+    args[n++] = "--root";
+    args[n++] = globals->root;
+    if (copy_on_write) {
+        args[n++] = "--storage";
+        args[n++] = o.storage;
+        args[n++] = strcmp(o.storage, "overlay") == 0 ? "--layer" : "--image";
+        args[n++] = layer;
+    }
     for (int i = 0; i < o.init_arg_count; i++) {
         args[n++] = "--init-arg";
         args[n++] = o.init_args[i];

@@ -327,6 +327,8 @@ static __attribute__((noreturn)) void child_main(struct child_plan *plan)
         bt_err_sys(&err, errno, "setdomainname %s", spec->domainname);
         child_fail(plan, &err);
     }
+    if (shim_storage_mount(plan->container, &err) < 0)
+        child_fail(plan, &err);
     int tty_fd = -1;
     if (plan->container->tty_master >= 0) {
         /* Opened by its host path while that is still reachable (before pivot_root). */

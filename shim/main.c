@@ -51,13 +51,26 @@ static int make_state_dir(struct shim_container *container, struct bt_err *err)
 
 static void remove_state_dir(struct shim_container *container)
 {
-    static const char *const files[] = {"exit", "pid", "shim.pid", "shim.sock", NULL};
+    static const char *const files[] = {"exit", "pid", "shim.pid", "shim.sock", "shim.log", NULL};
     char path[600];
     for (const char *const *f = files; *f; f++) {
         snprintf(path, sizeof(path), "%s/%s", container->state_dir, *f);
         unlink(path);
     }
     rmdir(container->state_dir);
+}
+
+/* The log directory ROOT/containers/ID (when the storage did not remove it already). */
+static void remove_log_dir(struct shim_container *container)
+{
+    const struct shim_options *opt = container->options;
+    char path[4200];
+    if (opt->foreground || opt->log_path)
+        return;
+    snprintf(path, sizeof(path), "%s/containers/%s", opt->root, opt->id);
+    struct bt_err err = {0};
+    if (bt_rootfs_remove_tree(path, &err) < 0)
+        bt_log_warn("%s", err.msg);
 }
 
 static void write_pid_file(struct shim_container *container, const char *name, pid_t pid)
@@ -138,6 +151,52 @@ static void report_ready(struct shim_options *options, const char *text)
     options->ready_fd = -1;
 }
 
+/* Detached, bottle-shim's own messages go to STATE/containers/ID/shim.log: its caller's stdout
+ * and stderr may be pipes that must see EOF once `bottle run -d` returns. */
+static void redirect_output(const struct shim_container *container)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/shim.log", container->state_dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+}
+
+/* Everything up to a running container; on failure, everything made is undone. */
+static int start(struct shim_container *container, struct bt_err *err)
+{
+    int ret = make_state_dir(container, err);
+    if (ret < 0) {
+        container->state_dir[0] = '\0';
+        return ret;
+    }
+    write_pid_file(container, "shim.pid", getpid());
+    if ((ret = shim_storage_prepare(container, err)) < 0 ||
+        (ret = bt_spec_load(container->options->bundle, &container->spec, err)) < 0 ||
+        (ret = shim_io_prepare(container, err)) < 0 ||
+        (ret = shim_tty_prepare(container, err)) < 0 || (ret = shim_create(container, err)) < 0 ||
+        (ret = shim_serve_listen(container, err)) < 0) {
+        shim_tty_close(container);
+        shim_io_close(container);
+        if (container->pid > 0) {
+            kill(container->pid, SIGKILL);
+            waitpid(container->pid, NULL, 0);
+        }
+        shim_destroy(container);
+        shim_storage_remove(container);
+        remove_log_dir(container);
+        remove_state_dir(container);
+        return ret;
+    }
+    write_pid_file(container, "pid", container->pid);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     /* Signals wait in a signalfd from the start: none is lost before the container runs. */
@@ -155,40 +214,16 @@ int main(int argc, char **argv)
     struct bt_err err = {0};
     struct shim_container container = {
         .options = &options, .oom_fd = -1, .pidfd = -1, .listen_fd = -1, .tty_master = -1};
-    int ret = bt_spec_load(options.bundle, &container.spec, &err);
-    if (ret == 0)
-        ret = make_state_dir(&container, &err);
-    else
-        container.state_dir[0] = '\0';
-    if (ret == 0) {
-        write_pid_file(&container, "shim.pid", getpid());
-        ret = shim_io_prepare(&container, &err);
-        if (ret == 0)
-            ret = shim_tty_prepare(&container, &err);
-        if (ret == 0)
-            ret = shim_create(&container, &err);
-        if (ret == 0)
-            ret = shim_serve_listen(&container, &err);
-        if (ret < 0) {
-            shim_tty_close(&container);
-            shim_io_close(&container);
-            if (container.pid > 0) {
-                kill(container.pid, SIGKILL);
-                waitpid(container.pid, NULL, 0);
-            }
-            shim_destroy(&container);
-            remove_state_dir(&container);
-        }
-    }
-    if (ret < 0) {
+    if (start(&container, &err) < 0) {
         bt_log_error("%s", err.msg);
         report_ready(&options, err.msg);
         bt_spec_free(container.spec);
         remove_bundle(&options);
         return 125;
     }
-    write_pid_file(&container, "pid", container.pid);
     report_ready(&options, "ok");
+    if (!options.foreground)
+        redirect_output(&container);
 
     int status = shim_run(&container);
     shim_tty_close(&container);
@@ -198,9 +233,13 @@ int main(int argc, char **argv)
     shim_serve_close(&container);
     shim_io_close(&container);
     shim_destroy(&container);
-    if (options.foreground)
+    if (options.foreground || options.remove) {
+        shim_storage_remove(&container);
         remove_state_dir(&container);
+        remove_bundle(&options);
+    }
+    if (options.remove)
+        remove_log_dir(&container);
     bt_spec_free(container.spec);
-    remove_bundle(&options);
     return bt_proc_exit_code(status);
 }

@@ -30,6 +30,10 @@ static const char usage[] =
     "      --log PATH          detached: the log file (default ROOT/containers/ID/container.log)\n"
     "      --log-size BYTES    rotate the log at this size (default 10 MiB)\n"
     "      --log-files N       rotated log files kept (default 3)\n"
+    "      --storage KIND      dir (root.path as is), overlay (--layer DIR..., base first) or\n"
+    "                          btrfs (--image SUBVOLUME); the container's rootfs is then\n"
+    "                          ROOT/containers/ID/rootfs, which root.path must name\n"
+    "      --rm                remove state, storage and log when the container exits\n"
     "  -v, --verbose           more output\n"
     "  -h, --help              this help\n";
 
@@ -83,6 +87,10 @@ void shim_parse_options(struct shim_options *options, int argc, char **argv)
         {"log", required_argument, NULL, 'L'},
         {"log-size", required_argument, NULL, 'Z'},
         {"log-files", required_argument, NULL, 'F'},
+        {"storage", required_argument, NULL, 'D'},
+        {"layer", required_argument, NULL, 'Y'},
+        {"image", required_argument, NULL, 'G'},
+        {"rm", no_argument, NULL, 'W'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -111,6 +119,29 @@ void shim_parse_options(struct shim_options *options, int argc, char **argv)
         case 'f': options->foreground = true; break;
         case 'R': options->ready_fd = atoi(optarg); break;
         case 'X': options->remove_bundle = true; break;
+        case 'D':
+            if (strcmp(optarg, "dir") == 0)
+                options->storage = BT_ROOTFS_DIR;
+            else if (strcmp(optarg, "overlay") == 0)
+                options->storage = BT_ROOTFS_OVERLAY;
+            else if (strcmp(optarg, "btrfs") == 0)
+                options->storage = BT_ROOTFS_BTRFS;
+            else
+                bad_usage("--storage must be dir, overlay or btrfs: ", optarg);
+            break;
+        case 'Y':
+            if (options->layer_count == SHIM_LAYERS_MAX)
+                bad_usage("too many --layer", NULL);
+            if (optarg[0] != '/')
+                bad_usage("--layer needs an absolute path: ", optarg);
+            options->layers[options->layer_count++] = optarg;
+            break;
+        case 'G':
+            if (optarg[0] != '/')
+                bad_usage("--image needs an absolute path: ", optarg);
+            options->image = optarg;
+            break;
+        case 'W': options->remove = true; break;
         case 'r': options->root = optarg; break;
         case 'L': options->log_path = optarg; break;
         case 'Z':

@@ -12,10 +12,12 @@
 
 #include "cgroup.h"
 #include "err.h"
+#include "rootfs.h"
 #include "rpc.h"
 #include "spec.h"
 
 #define SHIM_INIT_ARGS_MAX 16
+#define SHIM_LAYERS_MAX    128
 
 struct shim_options {
     const char *bundle;        /* the OCI bundle directory */
@@ -28,12 +30,17 @@ struct shim_options {
     bool remove_bundle;        /* the bundle was made for this run: delete it at the end */
     const char *init_args[SHIM_INIT_ARGS_MAX + 1]; /* extra bottle-init options */
     int init_args_count;
-    int ready_fd;           /* detached: where to report "started" or the error, or -1 */
-    const char *log_path;   /* detached: the k8s-file log (default ROOT/containers/ID/...) */
-    const char *root;       /* --root, default $BOTTLE_ROOT or /var/lib/bottle */
-    long long log_max_size; /* bytes per log file before rotation */
-    int log_max_files;      /* rotated files kept */
-    uint64_t orig_sigmask;  /* the mask bottle-shim started with: the service's */
+    int ready_fd;                /* detached: where to report "started" or the error, or -1 */
+    const char *log_path;        /* detached: the k8s-file log (default ROOT/containers/ID/...) */
+    const char *root;            /* --root, default $BOTTLE_ROOT or /var/lib/bottle */
+    long long log_max_size;      /* bytes per log file before rotation */
+    int log_max_files;           /* rotated files kept */
+    uint64_t orig_sigmask;       /* the mask bottle-shim started with: the service's */
+    enum bt_rootfs_kind storage; /* --storage: dir (root.path as is), overlay or btrfs */
+    const char *layers[SHIM_LAYERS_MAX + 1]; /* --layer: overlay's read-only layers, base first */
+    int layer_count;
+    const char *image; /* --image: btrfs subvolume to snapshot */
+    bool remove;       /* --rm: remove state, storage and log when the container exits */
 };
 
 #define SHIM_CLIENTS_MAX 64
@@ -44,6 +51,12 @@ struct bt_logfile;
 struct shim_client {
     int fd;
     struct bt_rpc_buf buf;
+};
+
+/* ROOT/containers/ID/{rootfs,upper,work} for the overlay and btrfs drivers. */
+struct shim_storage {
+    struct bt_rootfs rootfs;
+    char dir[512], target[560], upper[560], work[560];
 };
 
 /* One container being created or run. */
@@ -69,6 +82,7 @@ struct shim_container {
     bool tty_raw;       /* the caller's terminal is in raw mode: restore tty_saved */
     struct termios tty_saved;
     bool stdin_closed;
+    struct shim_storage storage;
 };
 
 /* Parses bottle-shim's command line; exits 125 with a message on bad usage. */
@@ -87,6 +101,13 @@ int shim_create(struct shim_container *container, struct bt_err *err);
 
 /* Removes what shim_create made: cgroup (killing what is left), named netns. Idempotent. */
 void shim_destroy(struct shim_container *container);
+
+/* Storage: prepare makes the directories (overlay) or the snapshot (btrfs) before the spec is
+ * loaded; mount runs in the child, in the container's mount namespace; remove deletes the
+ * container's own data (never the image). */
+int shim_storage_prepare(struct shim_container *container, struct bt_err *err);
+int shim_storage_mount(const struct shim_container *container, struct bt_err *err);
+void shim_storage_remove(struct shim_container *container);
 
 /* Detached: makes the pipes for the container's stdout and stderr and opens the log. */
 int shim_io_prepare(struct shim_container *container, struct bt_err *err);
@@ -111,6 +132,13 @@ void shim_serve_accept(struct shim_container *container);
 void shim_serve_client(struct shim_container *container, int index);
 void shim_serve_exited(struct shim_container *container, const char *exit_json);
 void shim_serve_close(struct shim_container *container);
+
+/* Storage: prepare makes the directories (overlay) or the snapshot (btrfs) before the spec is
+ * loaded; mount runs in the child, in the container's mount namespace; remove deletes the
+ * container's own data (never the image). */
+int shim_storage_prepare(struct shim_container *container, struct bt_err *err);
+int shim_storage_mount(const struct shim_container *container, struct bt_err *err);
+void shim_storage_remove(struct shim_container *container);
 
 /* Detached: makes the pipes for the container's stdout and stderr and opens the log. */
 int shim_io_prepare(struct shim_container *container, struct bt_err *err);
