@@ -103,6 +103,7 @@ static int setup_cgroup(struct shim_container *container, struct bt_err *err)
         return ret;
     if (bt_cgroup_exists(&container->cgroup) && !bt_cgroup_is_empty(&container->cgroup))
         return bt_err_msg(err, EEXIST, "cgroup %s exists and has processes", path);
+    shim_stale_record(container, "cgroup", path);
     ret = bt_cgroup_create(&container->cgroup, err);
     if (ret < 0)
         return ret;
@@ -396,6 +397,8 @@ static int name_netns(struct shim_container *container, pid_t pid, struct bt_err
     mkdir("/run/netns", 0755);
     snprintf(container->netns_path, sizeof(container->netns_path), "/run/netns/%s",
              container->options->id);
+    /* Recorded first: a crash after the bind leaves a record for the next start to clean. */
+    shim_stale_record(container, "netns", container->netns_path);
     int fd = open(container->netns_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
     if (fd < 0) {
         int saved = errno;
@@ -488,7 +491,7 @@ int shim_create(struct shim_container *container, struct bt_err *err)
     if (container->has_cgroup &&
         (ret = bt_cgroup_join(&container->cgroup, container->pid, err)) < 0)
         goto out_child;
-    if (container->options->netns_name && bt_spec_find_ns(spec, BT_SPEC_NS_NETWORK) &&
+    if (!container->options->no_netns_name && bt_spec_find_ns(spec, BT_SPEC_NS_NETWORK) &&
         !bt_spec_find_ns(spec, BT_SPEC_NS_NETWORK)->path &&
         (ret = name_netns(container, container->pid, err)) < 0)
         goto out_child;

@@ -40,10 +40,12 @@ static int make_state_dir(struct shim_container *container, struct bt_err *err)
     if ((size_t)snprintf(container->state_dir, sizeof(container->state_dir), "%s/%s", containers,
                          opt->id) >= sizeof(container->state_dir))
         return bt_err_msg(err, ENAMETOOLONG, "state dir path too long");
+    int ret = shim_stale_check(container, err);
+    if (ret < 0)
+        return ret;
     if (mkdir(container->state_dir, 0700) < 0) {
-        if (errno == EEXIST)
-            return bt_err_msg(err, EEXIST, "container %s already exists (%s)", opt->id,
-                              container->state_dir);
+        if (errno == EEXIST) /* another shim won the race */
+            return bt_err_msg(err, EEXIST, "container %s already exists", opt->id);
         return bt_err_sys(err, errno, "create %s", container->state_dir);
     }
     return 0;
@@ -51,7 +53,8 @@ static int make_state_dir(struct shim_container *container, struct bt_err *err)
 
 static void remove_state_dir(struct shim_container *container)
 {
-    static const char *const files[] = {"exit", "pid", "shim.pid", "shim.sock", "shim.log", NULL};
+    static const char *const files[] = {"exit",     "pid",    "shim.pid", "shim.sock",
+                                        "shim.log", "cgroup", "netns",    NULL};
     char path[600];
     for (const char *const *f = files; *f; f++) {
         snprintf(path, sizeof(path), "%s/%s", container->state_dir, *f);

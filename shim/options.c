@@ -22,7 +22,8 @@ static const char usage[] =
     "      --init PATH         bottle-init to run as PID 1 (default: beside bottle-shim)\n"
     "      --cgroup-parent P   cgroup parent (default bottle)\n"
     "      --init-arg ARG      pass ARG to bottle-init (repeatable)\n"
-    "      --netns-name        bind the container's network namespace at /run/netns/NAME\n"
+    "      --no-netns-name     do not bind a new network namespace at /run/netns/NAME (by\n"
+    "                          default it is, so that `ip netns exec NAME` works)\n"
     "  -f, --foreground        stay attached to the caller: stdio, signals, exit status\n"
     "      --ready-fd N        detached: report start-up (\"ok\\n\" or the error) on fd N\n"
     "      --remove-bundle     delete BUNDLE/config.json and BUNDLE when done (bottle run)\n"
@@ -79,7 +80,7 @@ void shim_parse_options(struct shim_options *options, int argc, char **argv)
         {"init", required_argument, NULL, 'I'},
         {"cgroup-parent", required_argument, NULL, 'C'},
         {"init-arg", required_argument, NULL, 'A'},
-        {"netns-name", no_argument, NULL, 'N'},
+        {"no-netns-name", no_argument, NULL, 'N'},
         {"foreground", no_argument, NULL, 'f'},
         {"ready-fd", required_argument, NULL, 'R'},
         {"remove-bundle", no_argument, NULL, 'X'},
@@ -115,7 +116,7 @@ void shim_parse_options(struct shim_options *options, int argc, char **argv)
                 bad_usage("too many --init-arg", NULL);
             options->init_args[options->init_args_count++] = optarg;
             break;
-        case 'N': options->netns_name = true; break;
+        case 'N': options->no_netns_name = true; break;
         case 'f': options->foreground = true; break;
         case 'R': options->ready_fd = atoi(optarg); break;
         case 'X': options->remove_bundle = true; break;

@@ -26,7 +26,7 @@ struct shim_options {
     const char *init_path;     /* bottle-init on the host (default: beside bottle-shim) */
     const char *cgroup_parent; /* default "bottle"; spec's cgroupsPath wins */
     bool foreground;           /* stay attached: `bottle run` */
-    bool netns_name;           /* bind-mount a new net ns at /run/netns/ID */
+    bool no_netns_name;        /* do not bind a new net ns at /run/netns/ID */
     bool remove_bundle;        /* the bundle was made for this run: delete it at the end */
     const char *init_args[SHIM_INIT_ARGS_MAX + 1]; /* extra bottle-init options */
     int init_args_count;
@@ -102,6 +102,12 @@ int shim_create(struct shim_container *container, struct bt_err *err);
 /* Removes what shim_create made: cgroup (killing what is left), named netns. Idempotent. */
 void shim_destroy(struct shim_container *container);
 
+/* A state dir that is already there: -EEXIST when the name is in use, else the leftovers of
+ * a crashed shim are removed and 0 returned. record writes STATE_DIR/NAME = VALUE atomically,
+ * for what a later check must find (cgroup, netns). */
+int shim_stale_check(struct shim_container *container, struct bt_err *err);
+void shim_stale_record(const struct shim_container *container, const char *name, const char *value);
+
 /* Storage: prepare makes the directories (overlay) or the snapshot (btrfs) before the spec is
  * loaded; mount runs in the child, in the container's mount namespace; remove deletes the
  * container's own data (never the image). */
@@ -132,6 +138,12 @@ void shim_serve_accept(struct shim_container *container);
 void shim_serve_client(struct shim_container *container, int index);
 void shim_serve_exited(struct shim_container *container, const char *exit_json);
 void shim_serve_close(struct shim_container *container);
+
+/* A state dir that is already there: -EEXIST when the name is in use, else the leftovers of
+ * a crashed shim are removed and 0 returned. record writes STATE_DIR/NAME = VALUE atomically,
+ * for what a later check must find (cgroup, netns). */
+int shim_stale_check(struct shim_container *container, struct bt_err *err);
+void shim_stale_record(const struct shim_container *container, const char *name, const char *value);
 
 /* Storage: prepare makes the directories (overlay) or the snapshot (btrfs) before the spec is
  * loaded; mount runs in the child, in the container's mount namespace; remove deletes the
