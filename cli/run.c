@@ -4,6 +4,9 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -190,8 +193,6 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
     }
     if (o->rootfs && o->bundle)
         cli_die("run: --rootfs and --bundle exclude each other");
-    if (o->detach)
-        cli_die("run -d needs bottled, which is not written yet");
     o->command = optind < argc ? argv + optind : NULL;
     if (o->bundle && o->command)
         cli_die("run: --bundle runs the bundle's own process.args; no COMMAND allowed");
@@ -210,6 +211,38 @@ static void mkdirs(const char *path)
     }
     if (mkdir(buf, 0700) < 0 && errno != EEXIST)
         cli_die("create %s: %s", buf, strerror(errno));
+}
+
+/* Runs the shim, which double-forks; its first line on READY is "ok" or the error. */
+static int start_detached(const char *shim, char **args, int ready[2], const char *name)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        cli_die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        execv(shim, args);
+        dprintf(ready[1], "exec %s: %s\n", shim, strerror(errno));
+        _exit(125);
+    }
+    close(ready[1]);
+    char line[1024];
+    size_t len = 0;
+    struct pollfd pfd = {.fd = ready[0], .events = POLLIN};
+    while (len < sizeof(line) - 1 && poll(&pfd, 1, 60000) > 0) {
+        ssize_t got = read(ready[0], line + len, sizeof(line) - 1 - len);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+        if (memchr(line, '\n', len))
+            break;
+    }
+    line[len] = '\0';
+    line[strcspn(line, "\n")] = '\0';
+    waitpid(pid, NULL, 0);
+    if (strcmp(line, "ok") != 0)
+        cli_die("%s", line[0] ? line : "bottle-shim did not report (timeout)");
+    printf("%s\n", name);
+    return 0;
 }
 
 int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
@@ -259,7 +292,21 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
     const char *args[16 + 2 * CLI_LIST_MAX];
     int n = 0;
     args[n++] = shim;
-    args[n++] = "--foreground";
+    int ready[2] = {-1, -1};
+    char ready_arg[16];
+    if (o.detach) {
+        /* Until bottled exists, -d starts the shim detached by itself, as `runc run -d`. */
+        if (pipe(ready) < 0)
+            cli_die("pipe: %s", strerror(errno));
+        fcntl(ready[0], F_SETFD, FD_CLOEXEC);
+        snprintf(ready_arg, sizeof(ready_arg), "%d", ready[1]);
+        args[n++] = "--ready-fd";
+        args[n++] = ready_arg;
+        if (o.remove)
+            args[n++] = "--rm";
+    } else {
+        args[n++] = "--foreground";
+    }
     args[n++] = "--bundle";
     args[n++] = bundle;
     args[n++] = "--id";
@@ -283,6 +330,8 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
         args[n++] = o.init_args[i];
     }
     args[n] = NULL;
+    if (o.detach)
+        return start_detached(shim, (char **)args, ready, o.name);
     execv(shim, (char **)args);
     int saved = errno;
     if (own_bundle) {
