@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -51,7 +53,7 @@ struct child_plan {
     int sync_fd;
     int init_fd;
     int ns_fds[BT_SPEC_NS_COUNT]; /* namespaces to join, -1 otherwise */
-    bool new_user, new_cgroup, new_mount;
+    bool new_user, new_cgroup, new_mount, new_net;
     struct bt_mount *mounts;
     struct bt_mount_config mount_config;
     char **init_argv;
@@ -174,6 +176,8 @@ static int make_plan(struct shim_container *container, struct child_plan *plan, 
             plan->new_user = true;
         } else if (ns->type == BT_SPEC_NS_CGROUP) {
             plan->new_cgroup = true;
+        } else if (ns->type == BT_SPEC_NS_NETWORK) {
+            plan->new_net = true;
         }
     }
     const struct bt_spec_namespace *mnt = bt_spec_find_ns(spec, BT_SPEC_NS_MOUNT);
@@ -267,6 +271,25 @@ static int make_plan(struct shim_container *container, struct child_plan *plan, 
 
 /* ---- the child ---- */
 
+/* A new network namespace starts with lo down; every container expects it up. */
+static int loopback_up(struct bt_err *err)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return bt_err_sys(err, errno, "socket");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+    int ret = 0;
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        ret = bt_err_sys(err, errno, "read the flags of lo");
+    ifr.ifr_flags |= IFF_UP;
+    if (ret == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        ret = bt_err_sys(err, errno, "bring lo up");
+    close(fd);
+    return ret;
+}
+
 static __attribute__((noreturn)) void child_fail(const struct child_plan *plan, struct bt_err *err)
 {
     if (err->code == 0)
@@ -320,6 +343,8 @@ static __attribute__((noreturn)) void child_main(struct child_plan *plan)
         bt_err_sys(&err, errno, "unshare the cgroup namespace");
         child_fail(plan, &err);
     }
+    if (plan->new_net && loopback_up(&err) < 0)
+        child_fail(plan, &err);
     if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
         bt_err_sys(&err, errno, "sethostname %s", spec->hostname);
         child_fail(plan, &err);
