@@ -145,6 +145,8 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 # so that each module's test builds on its own.
 CORE_OBJ  := $(patsubst %,$(BUILD)/obj/lib/%.o,err log sig proc)
 TEST_USES_rootfs := mount
+TEST_USES_spec := spec-value spec-text spec-process spec-mounts spec-linux spec-default
+TEST_USES_cgroup := cgroup-limits cgroup-freeze cgroup-events
 .SECONDEXPANSION:
 # (No % inside the $$ expansions: make would substitute the stem for it first.)
 $(BUILD)/tests/lib/t-%: tests/lib/t-%.c $(CORE_OBJ) \

@@ -1,20 +1,16 @@
-/* cgroups v1, v2 and hybrid: see cgroup.h. Everything is derived from mountinfo and from the
- * files each hierarchy offers; nothing here may touch a cgroup outside the one it was given
- * (the parents are only created, and in v2 get controllers enabled). */
-#include "cgroup.h"
+/* cgroups v1, v2 and hybrid (see cgroup.h): the layout, and one cgroup's creation, joining,
+ * files and removal, with the helpers lib/cgroup-*.c share. Everything is derived from mountinfo
+ * and from the files each hierarchy offers; nothing here may touch a cgroup outside the one it
+ * was given (the parents are only created, and in v2 get controllers enabled). */
+#include "cgroup-internal.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,8 +18,6 @@
 #include "cleanup.h"
 #include "log.h"
 
-/* How long bt_cgroup_kill repeats SIGKILL when it cannot freeze the cgroup. */
-#define KILL_TIMEOUT_MS 5000
 /* How deep bottle descends into cgroups that a container made below its own. */
 #define WALK_DEPTH_MAX 64
 
@@ -43,14 +37,14 @@ static const enum bt_cgroup_controller v2_enabled[] = {
     BT_CGROUP_CPU, BT_CGROUP_CPUSET, BT_CGROUP_BLKIO, BT_CGROUP_MEMORY, BT_CGROUP_PIDS,
 };
 
-static int64_t now_ms(void)
+int64_t bt_cgroup_i_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms)
+void bt_cgroup_i_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
     nanosleep(&ts, NULL);
@@ -58,24 +52,24 @@ static void sleep_ms(int ms)
 
 /* ---- files ---------------------------------------------------------------------------- */
 
-static int join_path(char *buf, size_t len, const char *dir, const char *file)
+int bt_cgroup_i_join_path(char *buf, size_t len, const char *dir, const char *file)
 {
     int n = snprintf(buf, len, "%s/%s", dir, file);
     return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static bool file_exists(const char *dir, const char *file)
+bool bt_cgroup_i_file_exists(const char *dir, const char *file)
 {
     char path[PATH_MAX];
-    return join_path(path, sizeof(path), dir, file) == 0 && access(path, F_OK) == 0;
+    return bt_cgroup_i_join_path(path, sizeof(path), dir, file) == 0 && access(path, F_OK) == 0;
 }
 
 /* Reads DIR/FILE into BUF, NUL-terminated, without the trailing newline. Returns the length or
  * -errno (-EFBIG when it does not fit). */
-static int read_at(const char *dir, const char *file, char *buf, size_t len)
+int bt_cgroup_i_read_at(const char *dir, const char *file, char *buf, size_t len)
 {
     char path[PATH_MAX];
-    int ret = join_path(path, sizeof(path), dir, file);
+    int ret = bt_cgroup_i_join_path(path, sizeof(path), dir, file);
     if (ret < 0)
         return ret;
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -105,10 +99,10 @@ static int read_at(const char *dir, const char *file, char *buf, size_t len)
 }
 
 /* Writes VALUE to DIR/FILE in one write(2), as the kernel wants. */
-static int write_at(const char *dir, const char *file, const char *value, struct bt_err *err)
+int bt_cgroup_i_write_at(const char *dir, const char *file, const char *value, struct bt_err *err)
 {
     char path[PATH_MAX];
-    if (join_path(path, sizeof(path), dir, file) < 0)
+    if (bt_cgroup_i_join_path(path, sizeof(path), dir, file) < 0)
         return bt_err_msg(err, ENAMETOOLONG, "path too long: %s/%s", dir, file);
     cleanup_close int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0)
@@ -126,7 +120,7 @@ static int write_at(const char *dir, const char *file, const char *value, struct
 }
 
 /* "max" reads as UINT64_MAX. */
-static int parse_u64(const char *text, uint64_t *value)
+int bt_cgroup_i_parse_u64(const char *text, uint64_t *value)
 {
     if (strncmp(text, "max", 3) == 0) {
         *value = UINT64_MAX;
@@ -141,20 +135,20 @@ static int parse_u64(const char *text, uint64_t *value)
     return 0;
 }
 
-static int read_u64(const char *dir, const char *file, uint64_t *value)
+int bt_cgroup_i_read_u64(const char *dir, const char *file, uint64_t *value)
 {
     char buf[64];
-    int ret = read_at(dir, file, buf, sizeof(buf));
-    return ret < 0 ? ret : parse_u64(buf, value);
+    int ret = bt_cgroup_i_read_at(dir, file, buf, sizeof(buf));
+    return ret < 0 ? ret : bt_cgroup_i_parse_u64(buf, value);
 }
 
 /* Finds "KEY VALUE" in flat-keyed TEXT such as cgroup.events or memory.oom_control. */
-static int find_key(const char *text, const char *key, uint64_t *value)
+int bt_cgroup_i_find_key(const char *text, const char *key, uint64_t *value)
 {
     size_t klen = strlen(key);
     for (const char *line = text; *line;) {
         if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
-            return parse_u64(line + klen + 1, value);
+            return bt_cgroup_i_parse_u64(line + klen + 1, value);
         const char *next = strchr(line, '\n');
         if (!next)
             break;
@@ -163,11 +157,11 @@ static int find_key(const char *text, const char *key, uint64_t *value)
     return -ENODATA;
 }
 
-static int read_key(const char *dir, const char *file, const char *key, uint64_t *value)
+int bt_cgroup_i_read_key(const char *dir, const char *file, const char *key, uint64_t *value)
 {
     char buf[4096];
-    int ret = read_at(dir, file, buf, sizeof(buf));
-    return ret < 0 ? ret : find_key(buf, key, value);
+    int ret = bt_cgroup_i_read_at(dir, file, buf, sizeof(buf));
+    return ret < 0 ? ret : bt_cgroup_i_find_key(buf, key, value);
 }
 
 /* Whole-word search in a space-separated list such as cgroup.controllers. */
@@ -306,7 +300,8 @@ int bt_cgroup_layout_parse(struct bt_cgroup_layout *layout, const char *mountinf
     for (int i = 0; i < layout->count; i++) {
         struct bt_cgroup_hierarchy *h = &layout->hierarchies[i];
         char list[512];
-        if (!h->unified || read_at(h->mount, "cgroup.controllers", list, sizeof(list)) < 0)
+        if (!h->unified ||
+            bt_cgroup_i_read_at(h->mount, "cgroup.controllers", list, sizeof(list)) < 0)
             continue;
         for (int c = 0; c < BT_CGROUP_CONTROLLER_COUNT; c++) {
             if (v2_names[c] && has_word(list, v2_names[c]))
@@ -402,12 +397,12 @@ int bt_cgroup_init(struct bt_cgroup *cg, const struct bt_cgroup_layout *layout, 
 int bt_cgroup_dir(const struct bt_cgroup *cg, const struct bt_cgroup_hierarchy *h, char *buf,
                   size_t len)
 {
-    return join_path(buf, len, h->mount, cg->path);
+    return bt_cgroup_i_join_path(buf, len, h->mount, cg->path);
 }
 
 /* The cgroup's directory for CONTROLLER, or -ENOTSUP naming what is missing. */
-static int locate(const struct bt_cgroup *cg, enum bt_cgroup_controller controller, char *dir,
-                  size_t len, bool *unified, struct bt_err *err)
+int bt_cgroup_i_locate(const struct bt_cgroup *cg, enum bt_cgroup_controller controller, char *dir,
+                       size_t len, bool *unified, struct bt_err *err)
 {
     const struct bt_cgroup_hierarchy *h = bt_cgroup_layout_find(&cg->layout, controller);
     if (!h)
@@ -441,8 +436,8 @@ bool bt_cgroup_exists(const struct bt_cgroup *cg)
 static void enable_subtree(const char *dir)
 {
     char offered[512], enabled[512];
-    if (read_at(dir, "cgroup.controllers", offered, sizeof(offered)) < 0 ||
-        read_at(dir, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
+    if (bt_cgroup_i_read_at(dir, "cgroup.controllers", offered, sizeof(offered)) < 0 ||
+        bt_cgroup_i_read_at(dir, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
         return;
     for (size_t i = 0; i < sizeof(v2_enabled) / sizeof(v2_enabled[0]); i++) {
         const char *name = v2_names[v2_enabled[i]];
@@ -451,7 +446,7 @@ static void enable_subtree(const char *dir)
         char value[32];
         snprintf(value, sizeof(value), "+%s", name);
         struct bt_err err = {0};
-        if (write_at(dir, "cgroup.subtree_control", value, &err) < 0)
+        if (bt_cgroup_i_write_at(dir, "cgroup.subtree_control", value, &err) < 0)
             bt_log_debug("cgroup: %s", err.msg);
     }
 }
@@ -469,16 +464,16 @@ static int cpuset_inherit(const char *dir, struct bt_err *err)
     *slash = '\0';
     for (size_t i = 0; i < 2; i++) {
         char value[4096];
-        int ret = read_at(dir, files[i], value, sizeof(value));
+        int ret = bt_cgroup_i_read_at(dir, files[i], value, sizeof(value));
         if (ret != 0) {
             if (ret < 0)
                 return bt_err_sys(err, -ret, "read %s/%s", dir, files[i]);
             continue;
         }
-        ret = read_at(parent, files[i], value, sizeof(value));
+        ret = bt_cgroup_i_read_at(parent, files[i], value, sizeof(value));
         if (ret < 0)
             return bt_err_sys(err, -ret, "read %s/%s", parent, files[i]);
-        ret = write_at(dir, files[i], value, err);
+        ret = bt_cgroup_i_write_at(dir, files[i], value, err);
         if (ret < 0)
             return ret;
     }
@@ -533,347 +528,23 @@ int bt_cgroup_join(const struct bt_cgroup *cg, pid_t pid, struct bt_err *err)
         char dir[PATH_MAX];
         if (bt_cgroup_dir(cg, &cg->layout.hierarchies[i], dir, sizeof(dir)) < 0)
             return bt_err_msg(err, ENAMETOOLONG, "cgroup path too long: %s", cg->path);
-        int ret = write_at(dir, "cgroup.procs", value, err);
+        int ret = bt_cgroup_i_write_at(dir, "cgroup.procs", value, err);
         if (ret < 0)
             return bt_err_wrap(err, "move pid %d into cgroup %s", (int)pid, cg->path);
     }
     return 0;
 }
 
-/* ---- limits --------------------------------------------------------------------------- */
-
-static void format_limit(char *buf, size_t len, int64_t value, bool unified)
-{
-    if (value == BT_CGROUP_MAX)
-        snprintf(buf, len, "%s", unified ? "max" : "-1");
-    else
-        snprintf(buf, len, "%" PRId64, value);
-}
-
-static int set_memory_v1(const char *dir, int64_t limit, int64_t swap, struct bt_err *err)
-{
-    char limit_text[32], swap_text[32];
-    format_limit(limit_text, sizeof(limit_text), limit, false);
-    bool have_memsw = file_exists(dir, "memory.memsw.limit_in_bytes");
-    /* runc: unlimited memory with the swap left alone makes memory+swap unlimited too. */
-    if (limit == BT_CGROUP_MAX && swap == BT_CGROUP_KEEP && have_memsw)
-        swap = BT_CGROUP_MAX;
-    if (swap != BT_CGROUP_KEEP && !have_memsw) {
-        if (swap == BT_CGROUP_MAX)
-            swap = BT_CGROUP_KEEP; /* nothing to lift without swap accounting */
-        else
-            return bt_err_msg(err, ENOTSUP,
-                              "%s: no memory.memsw.limit_in_bytes: a swap limit needs swap "
-                              "accounting (boot with swapaccount=1)",
-                              dir);
-    }
-    format_limit(swap_text, sizeof(swap_text), swap, false);
-    if (swap == BT_CGROUP_KEEP)
-        return write_at(dir, "memory.limit_in_bytes", limit_text, err);
-    if (limit == BT_CGROUP_KEEP)
-        return write_at(dir, "memory.memsw.limit_in_bytes", swap_text, err);
-
-    /* The kernel keeps limit <= memsw at every step: raise memsw first when the new memsw is
-     * above the current limit, lower the limit first otherwise (runc's order). */
-    uint64_t current;
-    int ret = read_u64(dir, "memory.limit_in_bytes", &current);
-    if (ret < 0)
-        return bt_err_sys(err, -ret, "read %s/memory.limit_in_bytes", dir);
-    if (swap == BT_CGROUP_MAX || (uint64_t)swap > current) {
-        ret = write_at(dir, "memory.memsw.limit_in_bytes", swap_text, err);
-        return ret < 0 ? ret : write_at(dir, "memory.limit_in_bytes", limit_text, err);
-    }
-    ret = write_at(dir, "memory.limit_in_bytes", limit_text, err);
-    return ret < 0 ? ret : write_at(dir, "memory.memsw.limit_in_bytes", swap_text, err);
-}
-
-static int set_memory_v2(const char *dir, int64_t limit, int64_t swap, struct bt_err *err)
-{
-    char text[32];
-    if (limit != BT_CGROUP_KEEP) {
-        format_limit(text, sizeof(text), limit, true);
-        int ret = write_at(dir, "memory.max", text, err);
-        if (ret < 0)
-            return ret;
-    }
-    if (swap == BT_CGROUP_KEEP)
-        return 0;
-    if (!file_exists(dir, "memory.swap.max")) {
-        if (swap == BT_CGROUP_MAX)
-            return 0;
-        return bt_err_msg(err, ENOTSUP,
-                          "%s: no memory.swap.max: a swap limit needs swap accounting", dir);
-    }
-    if (swap == BT_CGROUP_MAX)
-        return write_at(dir, "memory.swap.max", "max", err);
-    /* v2 limits swap alone; OCI and v1 limit memory+swap. */
-    uint64_t memory = (uint64_t)limit;
-    if (limit == BT_CGROUP_KEEP) {
-        int ret = read_u64(dir, "memory.max", &memory);
-        if (ret < 0)
-            return bt_err_sys(err, -ret, "read %s/memory.max", dir);
-    }
-    if (limit == BT_CGROUP_MAX || memory == UINT64_MAX)
-        return bt_err_msg(err, EINVAL, "%s: a memory+swap limit needs a memory limit", dir);
-    if ((uint64_t)swap < memory)
-        return bt_err_msg(err, EINVAL,
-                          "memory+swap limit %" PRId64 " is below the memory limit %" PRIu64, swap,
-                          memory);
-    snprintf(text, sizeof(text), "%" PRIu64, (uint64_t)swap - memory);
-    return write_at(dir, "memory.swap.max", text, err);
-}
-
-int bt_cgroup_set_memory(const struct bt_cgroup *cg, int64_t limit, int64_t swap,
-                         struct bt_err *err)
-{
-    if (limit < BT_CGROUP_MAX || swap < BT_CGROUP_MAX)
-        return bt_err_msg(err, EINVAL, "negative memory limit");
-    if (limit > 0 && swap > 0 && swap < limit)
-        return bt_err_msg(err, EINVAL,
-                          "memory+swap limit %" PRId64 " is below the memory limit %" PRId64, swap,
-                          limit);
-    if (limit == BT_CGROUP_KEEP && swap == BT_CGROUP_KEEP)
-        return 0;
-    char dir[PATH_MAX];
-    bool unified;
-    int ret = locate(cg, BT_CGROUP_MEMORY, dir, sizeof(dir), &unified, err);
-    if (ret == 0)
-        ret = unified ? set_memory_v2(dir, limit, swap, err) : set_memory_v1(dir, limit, swap, err);
-    return ret < 0 ? bt_err_wrap(err, "set memory limit of cgroup %s", cg->path) : 0;
-}
-
-static int set_bandwidth(const struct bt_cgroup *cg, int64_t quota, uint64_t period,
-                         struct bt_err *err)
-{
-    char dir[PATH_MAX], text[64];
-    bool unified;
-    int ret = locate(cg, BT_CGROUP_CPU, dir, sizeof(dir), &unified, err);
-    if (ret < 0)
-        return ret;
-    if (unified) {
-        /* cpu.max holds both: fill in the one that stays. */
-        char current[64] = "max 100000";
-        read_at(dir, "cpu.max", current, sizeof(current));
-        char *space = strchr(current, ' ');
-        if (!space)
-            return bt_err_msg(err, EIO, "%s/cpu.max: unexpected '%s'", dir, current);
-        *space = '\0';
-        char quota_text[32], period_text[32];
-        if (quota == BT_CGROUP_KEEP)
-            snprintf(quota_text, sizeof(quota_text), "%s", current);
-        else
-            format_limit(quota_text, sizeof(quota_text), quota, true);
-        if (period == 0)
-            snprintf(period_text, sizeof(period_text), "%s", space + 1);
-        else
-            snprintf(period_text, sizeof(period_text), "%" PRIu64, period);
-        snprintf(text, sizeof(text), "%s %s", quota_text, period_text);
-        return write_at(dir, "cpu.max", text, err);
-    }
-    /* v1 checks quota/period against the parent's bandwidth at each write: a smaller period
-     * can be refused (EINVAL) until the quota is written, so retry it then (runc). */
-    bool period_pending = false;
-    if (period) {
-        snprintf(text, sizeof(text), "%" PRIu64, period);
-        ret = write_at(dir, "cpu.cfs_period_us", text, err);
-        if (ret < 0 && (ret != -EINVAL || quota == BT_CGROUP_KEEP))
-            return ret;
-        period_pending = ret < 0;
-    }
-    if (quota != BT_CGROUP_KEEP) {
-        format_limit(text, sizeof(text), quota, false);
-        ret = write_at(dir, "cpu.cfs_quota_us", text, err);
-        if (ret < 0)
-            return ret;
-    }
-    if (period_pending) {
-        snprintf(text, sizeof(text), "%" PRIu64, period);
-        return write_at(dir, "cpu.cfs_period_us", text, err);
-    }
-    return 0;
-}
-
-int bt_cgroup_set_cpu(const struct bt_cgroup *cg, int64_t quota_us, uint64_t period_us,
-                      uint64_t shares, struct bt_err *err)
-{
-    if (quota_us < BT_CGROUP_MAX)
-        return bt_err_msg(err, EINVAL, "negative cpu quota %" PRId64, quota_us);
-    int ret = 0;
-    if (shares) {
-        char dir[PATH_MAX], text[32];
-        bool unified;
-        ret = locate(cg, BT_CGROUP_CPU, dir, sizeof(dir), &unified, err);
-        if (ret == 0 && unified) {
-            /* The kernel's range for shares is 2..262144, for weight 1..10000. */
-            uint64_t s = shares < 2 ? 2 : shares > 262144 ? 262144 : shares;
-            snprintf(text, sizeof(text), "%" PRIu64, 1 + ((s - 2) * 9999) / 262142);
-            ret = write_at(dir, "cpu.weight", text, err);
-        } else if (ret == 0) {
-            snprintf(text, sizeof(text), "%" PRIu64, shares);
-            ret = write_at(dir, "cpu.shares", text, err);
-        }
-    }
-    if (ret == 0 && (quota_us != BT_CGROUP_KEEP || period_us != 0))
-        ret = set_bandwidth(cg, quota_us, period_us, err);
-    return ret < 0 ? bt_err_wrap(err, "set cpu limit of cgroup %s", cg->path) : 0;
-}
-
-int bt_cgroup_get_cpu(const struct bt_cgroup *cg, int64_t *quota_us, uint64_t *period_us,
-                      struct bt_err *err)
-{
-    char dir[PATH_MAX], text[64];
-    bool unified;
-    int ret = locate(cg, BT_CGROUP_CPU, dir, sizeof(dir), &unified, err);
-    if (ret < 0)
-        return bt_err_wrap(err, "cgroup %s", cg->path);
-    uint64_t quota = 0, period = 0;
-    if (unified) {
-        ret = read_at(dir, "cpu.max", text, sizeof(text));
-        char *space = ret >= 0 ? strchr(text, ' ') : NULL;
-        if (ret >= 0 &&
-            (!space || parse_u64(text, &quota) < 0 || parse_u64(space + 1, &period) < 0))
-            ret = -EIO;
-        if (ret < 0)
-            return bt_err_sys(err, -ret, "read %s/cpu.max", dir);
-        *quota_us = quota == UINT64_MAX ? BT_CGROUP_MAX : (int64_t)quota;
-    } else {
-        ret = read_at(dir, "cpu.cfs_quota_us", text, sizeof(text));
-        if (ret < 0)
-            return bt_err_sys(err, -ret, "read %s/cpu.cfs_quota_us", dir);
-        long long q = strtoll(text, NULL, 10);
-        *quota_us = q < 0 ? BT_CGROUP_MAX : q;
-        ret = read_u64(dir, "cpu.cfs_period_us", &period);
-        if (ret < 0)
-            return bt_err_sys(err, -ret, "read %s/cpu.cfs_period_us", dir);
-    }
-    *period_us = period;
-    return 0;
-}
-
-int bt_cgroup_set_cpuset(const struct bt_cgroup *cg, const char *cpus, const char *mems,
-                         struct bt_err *err)
-{
-    if (!cpus && !mems)
-        return 0;
-    char dir[PATH_MAX];
-    int ret = locate(cg, BT_CGROUP_CPUSET, dir, sizeof(dir), NULL, err);
-    if (ret == 0 && cpus)
-        ret = write_at(dir, "cpuset.cpus", cpus, err);
-    if (ret == 0 && mems)
-        ret = write_at(dir, "cpuset.mems", mems, err);
-    return ret < 0 ? bt_err_wrap(err, "set cpuset of cgroup %s", cg->path) : 0;
-}
-
-int bt_cgroup_set_pids(const struct bt_cgroup *cg, int64_t max, struct bt_err *err)
-{
-    if (max < BT_CGROUP_MAX)
-        return bt_err_msg(err, EINVAL, "negative pids limit %" PRId64, max);
-    if (max == BT_CGROUP_KEEP)
-        return 0;
-    char dir[PATH_MAX], text[32];
-    int ret = locate(cg, BT_CGROUP_PIDS, dir, sizeof(dir), NULL, err);
-    format_limit(text, sizeof(text), max, true); /* "max" on v1 too */
-    if (ret == 0)
-        ret = write_at(dir, "pids.max", text, err);
-    return ret < 0 ? bt_err_wrap(err, "set pids limit of cgroup %s", cg->path) : 0;
-}
-
-int bt_cgroup_set_io_weight(const struct bt_cgroup *cg, unsigned weight, struct bt_err *err)
-{
-    if (weight == 0)
-        return 0;
-    if (weight < 10 || weight > 1000)
-        return bt_err_msg(err, EINVAL, "io weight %u is outside 10..1000", weight);
-    char dir[PATH_MAX], text[32];
-    bool unified;
-    int ret = locate(cg, BT_CGROUP_BLKIO, dir, sizeof(dir), &unified, err);
-    snprintf(text, sizeof(text), "%u", weight);
-    if (ret < 0) {
-        /* already reported */
-    } else if (unified && file_exists(dir, "io.bfq.weight")) {
-        ret = write_at(dir, "io.bfq.weight", text, err);
-    } else if (unified) {
-        snprintf(text, sizeof(text), "%u", 1 + (weight - 10) * 9999 / 990);
-        ret = write_at(dir, "io.weight", text, err);
-    } else if (file_exists(dir, "blkio.weight")) {
-        ret = write_at(dir, "blkio.weight", text, err);
-    } else if (file_exists(dir, "blkio.bfq.weight")) {
-        ret = write_at(dir, "blkio.bfq.weight", text, err);
-    } else {
-        ret = bt_err_msg(err, ENOTSUP,
-                         "%s has neither blkio.weight (CFQ) nor blkio.bfq.weight (BFQ): the "
-                         "block I/O scheduler offers no weights",
-                         dir);
-    }
-    return ret < 0 ? bt_err_wrap(err, "set io weight of cgroup %s", cg->path) : 0;
-}
-
-static void format_device_number(char *buf, size_t len, int64_t number)
-{
-    if (number < 0)
-        snprintf(buf, len, "*");
-    else
-        snprintf(buf, len, "%" PRId64, number);
-}
-
-int bt_cgroup_set_devices(const struct bt_cgroup *cg, const struct bt_cgroup_device *rules,
-                          size_t count, struct bt_err *err)
-{
-    if (count == 0)
-        return 0;
-    char dir[PATH_MAX];
-    const struct bt_cgroup_hierarchy *h = bt_cgroup_layout_find(&cg->layout, BT_CGROUP_DEVICES);
-    if (!h && bt_cgroup_layout_unified(&cg->layout))
-        return bt_err_msg(err, ENOTSUP,
-                          "cgroup %s: device rules on cgroup v2 need an eBPF device filter, "
-                          "which bottle does not support yet",
-                          cg->path);
-    int ret = locate(cg, BT_CGROUP_DEVICES, dir, sizeof(dir), NULL, err);
-    if (ret < 0)
-        return bt_err_wrap(err, "set device rules of cgroup %s", cg->path);
-    for (size_t i = 0; i < count; i++) {
-        const struct bt_cgroup_device *rule = &rules[i];
-        const char *access = rule->access[0] ? rule->access : "rwm";
-        if ((rule->type != 'a' && rule->type != 'b' && rule->type != 'c') ||
-            strspn(access, "rwm") != strlen(access))
-            return bt_err_msg(err, EINVAL, "device rule %zu: type '%c', access '%s'", i,
-                              rule->type ? rule->type : '?', access);
-        char major[24], minor[24], line[80];
-        format_device_number(major, sizeof(major), rule->type == 'a' ? -1 : rule->major);
-        format_device_number(minor, sizeof(minor), rule->type == 'a' ? -1 : rule->minor);
-        snprintf(line, sizeof(line), "%c %s:%s %s", rule->type, major, minor, access);
-        ret = write_at(dir, rule->allow ? "devices.allow" : "devices.deny", line, err);
-        if (ret < 0)
-            return bt_err_wrap(err, "set device rules of cgroup %s", cg->path);
-    }
-    return 0;
-}
-
-int bt_cgroup_apply(const struct bt_cgroup *cg, const struct bt_cgroup_resources *r,
-                    struct bt_err *err)
-{
-    int ret = bt_cgroup_set_memory(cg, r->memory_limit, r->memory_swap, err);
-    if (ret == 0)
-        ret = bt_cgroup_set_cpu(cg, r->cpu_quota_us, r->cpu_period_us, r->cpu_shares, err);
-    if (ret == 0)
-        ret = bt_cgroup_set_cpuset(cg, r->cpuset_cpus, r->cpuset_mems, err);
-    if (ret == 0)
-        ret = bt_cgroup_set_pids(cg, r->pids_max, err);
-    if (ret == 0)
-        ret = bt_cgroup_set_io_weight(cg, r->io_weight, err);
-    if (ret == 0)
-        ret = bt_cgroup_set_devices(cg, r->devices, r->device_count, err);
-    return ret;
-}
+/* ---- reading and writing its files ---------------------------------------------------- */
 
 int bt_cgroup_read(const struct bt_cgroup *cg, enum bt_cgroup_controller controller,
                    const char *file, char *buf, size_t len, struct bt_err *err)
 {
     char dir[PATH_MAX];
-    int ret = locate(cg, controller, dir, sizeof(dir), NULL, err);
+    int ret = bt_cgroup_i_locate(cg, controller, dir, sizeof(dir), NULL, err);
     if (ret < 0)
         return bt_err_wrap(err, "cgroup %s", cg->path);
-    ret = read_at(dir, file, buf, len);
+    ret = bt_cgroup_i_read_at(dir, file, buf, len);
     return ret < 0 ? bt_err_sys(err, -ret, "read %s/%s", dir, file) : ret;
 }
 
@@ -881,17 +552,16 @@ int bt_cgroup_write(const struct bt_cgroup *cg, enum bt_cgroup_controller contro
                     const char *file, const char *value, struct bt_err *err)
 {
     char dir[PATH_MAX];
-    int ret = locate(cg, controller, dir, sizeof(dir), NULL, err);
-    return ret < 0 ? bt_err_wrap(err, "cgroup %s", cg->path) : write_at(dir, file, value, err);
+    int ret = bt_cgroup_i_locate(cg, controller, dir, sizeof(dir), NULL, err);
+    return ret < 0 ? bt_err_wrap(err, "cgroup %s", cg->path)
+                   : bt_cgroup_i_write_at(dir, file, value, err);
 }
 
-/* ---- processes ------------------------------------------------------------------------ */
-
-typedef int (*dir_fn)(const char *dir, void *data);
+/* ---- walking a cgroup's subtree ------------------------------------------------------- */
 
 /* Calls FN for DIR and every cgroup below it: parents first, or children first with POST.
  * DIR is a PATH_MAX buffer, extended in place. A missing DIR is an empty tree. */
-static int walk_tree(char *dir, bool post, dir_fn fn, void *data, int depth)
+static int walk_tree(char *dir, bool post, bt_cgroup_i_dir_fn fn, void *data, int depth)
 {
     int ret = 0;
     if (!post && (ret = fn(dir, data)) != 0)
@@ -919,516 +589,13 @@ static int walk_tree(char *dir, bool post, dir_fn fn, void *data, int depth)
     return ret;
 }
 
-static int walk_hierarchy(const struct bt_cgroup *cg, const struct bt_cgroup_hierarchy *h,
-                          bool post, dir_fn fn, void *data)
+int bt_cgroup_i_walk_hierarchy(const struct bt_cgroup *cg, const struct bt_cgroup_hierarchy *h,
+                               bool post, bt_cgroup_i_dir_fn fn, void *data)
 {
     char dir[PATH_MAX];
     if (bt_cgroup_dir(cg, h, dir, sizeof(dir)) < 0)
         return -ENAMETOOLONG;
     return walk_tree(dir, post, fn, data, 0);
-}
-
-struct pid_visit {
-    int (*fn)(pid_t pid, void *data);
-    void *data;
-};
-
-/* Calls FN for every pid in DIR/cgroup.procs, read in chunks so that any number fits. */
-static int read_pids(const char *dir, void *data)
-{
-    const struct pid_visit *visit = data;
-    char path[PATH_MAX], buf[4096];
-    if (join_path(path, sizeof(path), dir, "cgroup.procs") < 0)
-        return -ENAMETOOLONG;
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : -errno;
-    size_t have = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno == ENODEV ? 0 : -errno; /* removed under us */
-        have += (size_t)n;
-        buf[have] = '\0';
-        char *line = buf, *newline;
-        while ((newline = strchr(line, '\n')) || (n == 0 && *line)) {
-            if (newline)
-                *newline = '\0';
-            long pid = strtol(line, NULL, 10);
-            int ret = pid > 0 ? visit->fn((pid_t)pid, visit->data) : 0;
-            if (ret != 0)
-                return ret;
-            line = newline ? newline + 1 : line + strlen(line);
-        }
-        if (n == 0)
-            return 0;
-        have = strlen(line);
-        memmove(buf, line, have);
-    }
-}
-
-static int stop_at_first(pid_t pid, void *data)
-{
-    (void)pid;
-    (void)data;
-    return 1;
-}
-
-static bool hierarchy_empty(const struct bt_cgroup *cg, const struct bt_cgroup_hierarchy *h)
-{
-    if (h->unified) {
-        char dir[PATH_MAX];
-        uint64_t populated;
-        if (bt_cgroup_dir(cg, h, dir, sizeof(dir)) < 0)
-            return false;
-        int ret = read_key(dir, "cgroup.events", "populated", &populated);
-        if (ret == 0 || ret == -ENOENT)
-            return ret == -ENOENT || populated == 0;
-    }
-    struct pid_visit visit = {stop_at_first, NULL};
-    return walk_hierarchy(cg, h, false, read_pids, &visit) == 0;
-}
-
-bool bt_cgroup_is_empty(const struct bt_cgroup *cg)
-{
-    for (int i = 0; i < cg->layout.count; i++) {
-        if (!hierarchy_empty(cg, &cg->layout.hierarchies[i]))
-            return false;
-    }
-    return true;
-}
-
-/* Opens cgroup.events of the unified hierarchy, whose poll(2) reports POLLPRI on change. */
-static int open_events(const struct bt_cgroup *cg)
-{
-    const struct bt_cgroup_hierarchy *h = bt_cgroup_layout_unified(&cg->layout);
-    char dir[PATH_MAX], path[PATH_MAX];
-    if (!h || bt_cgroup_dir(cg, h, dir, sizeof(dir)) < 0 ||
-        join_path(path, sizeof(path), dir, "cgroup.events") < 0)
-        return -1;
-    return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-/* Reads the whole of an events fd again: kernfs re-arms POLLPRI on read. */
-static int reread(int fd, char *buf, size_t len)
-{
-    if (lseek(fd, 0, SEEK_SET) < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, len - 1);
-    if (n < 0)
-        return -errno;
-    buf[n] = '\0';
-    return (int)n;
-}
-
-int bt_cgroup_wait_empty(const struct bt_cgroup *cg, int timeout_ms, struct bt_err *err)
-{
-    int64_t deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
-    cleanup_close int fd = open_events(cg);
-    int delay = 1;
-    for (;;) {
-        char buf[256];
-        if (fd >= 0)
-            reread(fd, buf, sizeof(buf));
-        if (bt_cgroup_is_empty(cg))
-            return 0;
-        int64_t left = timeout_ms < 0 ? 1000 : deadline - now_ms();
-        if (left <= 0)
-            return bt_err_msg(err, ETIMEDOUT, "cgroup %s still has processes after %d ms", cg->path,
-                              timeout_ms);
-        if (fd >= 0) {
-            /* The cap covers v1 hierarchies of a hybrid host, which give no event. */
-            struct pollfd pfd = {.fd = fd, .events = POLLPRI};
-            poll(&pfd, 1, (int)(left < 50 ? left : 50));
-        } else {
-            sleep_ms((int)(left < delay ? left : delay));
-            delay = delay * 2 > 20 ? 20 : delay * 2;
-        }
-    }
-}
-
-static int call_fn(pid_t pid, void *data)
-{
-    const struct pid_visit *visit = data;
-    return visit->fn(pid, visit->data);
-}
-
-/* The hierarchy whose membership stands for the cgroup's. */
-static const struct bt_cgroup_hierarchy *primary(const struct bt_cgroup *cg)
-{
-    const struct bt_cgroup_hierarchy *h = bt_cgroup_layout_unified(&cg->layout);
-    if (!h)
-        h = bt_cgroup_layout_find(&cg->layout, BT_CGROUP_FREEZER);
-    return h ? h : &cg->layout.hierarchies[0];
-}
-
-int bt_cgroup_for_each_pid(const struct bt_cgroup *cg, int (*fn)(pid_t pid, void *data), void *data,
-                           struct bt_err *err)
-{
-    struct pid_visit inner = {fn, data};
-    struct pid_visit visit = {call_fn, &inner};
-    int ret = walk_hierarchy(cg, primary(cg), false, read_pids, &visit);
-    return ret < 0 ? bt_err_sys(err, -ret, "list processes of cgroup %s", cg->path) : ret;
-}
-
-struct signal_job {
-    int sig;
-    int count;
-};
-
-static int send_signal(pid_t pid, void *data)
-{
-    struct signal_job *job = data;
-    /* Never the caller, should it be a member by mistake. */
-    if (pid != getpid() && kill(pid, job->sig) == 0)
-        job->count++;
-    return 0;
-}
-
-/* Signals every pid of every hierarchy (a process joined to some hierarchies only is found
- * too; a second signal to the same process is harmless). */
-static int signal_everywhere(const struct bt_cgroup *cg, int sig)
-{
-    struct signal_job job = {sig, 0};
-    struct pid_visit visit = {send_signal, &job};
-    for (int i = 0; i < cg->layout.count; i++)
-        walk_hierarchy(cg, &cg->layout.hierarchies[i], false, read_pids, &visit);
-    return job.count;
-}
-
-int bt_cgroup_signal(const struct bt_cgroup *cg, int sig, struct bt_err *err)
-{
-    struct signal_job job = {sig, 0};
-    struct pid_visit visit = {send_signal, &job};
-    int ret = walk_hierarchy(cg, primary(cg), false, read_pids, &visit);
-    return ret < 0 ? bt_err_sys(err, -ret, "signal processes of cgroup %s", cg->path) : job.count;
-}
-
-/* ---- freezer -------------------------------------------------------------------------- */
-
-/* Waits for "KEY WANT" in DIR/cgroup.events. Returns 0, -ETIMEDOUT or -errno. */
-static int wait_event_value(const char *dir, const char *key, uint64_t want, int timeout_ms)
-{
-    char path[PATH_MAX], buf[256];
-    if (join_path(path, sizeof(path), dir, "cgroup.events") < 0)
-        return -ENAMETOOLONG;
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int64_t deadline = now_ms() + timeout_ms;
-    for (;;) {
-        uint64_t value;
-        int ret = reread(fd, buf, sizeof(buf));
-        if (ret < 0)
-            return ret;
-        if (find_key(buf, key, &value) == 0 && value == want)
-            return 0;
-        int64_t left = deadline - now_ms();
-        if (left <= 0)
-            return -ETIMEDOUT;
-        struct pollfd pfd = {.fd = fd, .events = POLLPRI};
-        poll(&pfd, 1, (int)(left < 100 ? left : 100));
-    }
-}
-
-/* The v2 core freezer's directory when the unified hierarchy is used and has one (>= 5.2). */
-static bool v2_freezer(const struct bt_cgroup *cg, char *dir, size_t len)
-{
-    const struct bt_cgroup_hierarchy *h = bt_cgroup_layout_unified(&cg->layout);
-    return h && bt_cgroup_dir(cg, h, dir, len) == 0 && file_exists(dir, "cgroup.freeze");
-}
-
-static bool v1_freezer(const struct bt_cgroup *cg, char *dir, size_t len)
-{
-    const struct bt_cgroup_hierarchy *h = bt_cgroup_layout_find(&cg->layout, BT_CGROUP_FREEZER);
-    return h && !h->unified && bt_cgroup_dir(cg, h, dir, len) == 0;
-}
-
-static int freeze_v1(const char *dir, struct bt_err *err)
-{
-    int64_t deadline = now_ms() + BT_CGROUP_FREEZE_TIMEOUT_MS;
-    char state[32] = "";
-    for (int i = 0;; i++) {
-        /* A freeze can stall in FREEZING (a task in vfork, or forking while the freezer walks
-         * the cgroup): thawing and freezing again gets it going, as runc does. */
-        if (i % 50 == 49) {
-            write_at(dir, "freezer.state", "THAWED", NULL);
-            sleep_ms(1);
-        }
-        int ret = write_at(dir, "freezer.state", "FROZEN", err);
-        if (ret < 0)
-            return ret;
-        ret = read_at(dir, "freezer.state", state, sizeof(state));
-        if (ret < 0)
-            return bt_err_sys(err, -ret, "read %s/freezer.state", dir);
-        if (strcmp(state, "FROZEN") == 0)
-            return 0;
-        if (now_ms() >= deadline)
-            break;
-        sleep_ms(i < 10 ? 1 : 10);
-    }
-    write_at(dir, "freezer.state", "THAWED", NULL);
-    return bt_err_msg(err, EBUSY, "%s/freezer.state still %s after %d ms", dir, state,
-                      BT_CGROUP_FREEZE_TIMEOUT_MS);
-}
-
-static int freeze_v2(const char *dir, struct bt_err *err)
-{
-    int ret = write_at(dir, "cgroup.freeze", "1", err);
-    if (ret < 0)
-        return ret;
-    ret = wait_event_value(dir, "frozen", 1, BT_CGROUP_FREEZE_TIMEOUT_MS);
-    if (ret == 0)
-        return 0;
-    write_at(dir, "cgroup.freeze", "0", NULL);
-    if (ret == -ETIMEDOUT)
-        return bt_err_msg(err, EBUSY, "%s: not frozen after %d ms", dir,
-                          BT_CGROUP_FREEZE_TIMEOUT_MS);
-    return bt_err_sys(err, -ret, "read %s/cgroup.events", dir);
-}
-
-/* PREFER_V1 picks the v1 freezer when both exist (the kill sweep: v1 membership). */
-static int freeze(const struct bt_cgroup *cg, bool prefer_v1, struct bt_err *err)
-{
-    char dir[PATH_MAX];
-    if (prefer_v1 && v1_freezer(cg, dir, sizeof(dir)))
-        return freeze_v1(dir, err);
-    if (v2_freezer(cg, dir, sizeof(dir)))
-        return freeze_v2(dir, err);
-    if (v1_freezer(cg, dir, sizeof(dir)))
-        return freeze_v1(dir, err);
-    return bt_err_msg(err, ENOTSUP, "cgroup %s: no freezer (no v1 freezer mount, no cgroup2)",
-                      cg->path);
-}
-
-int bt_cgroup_freeze(const struct bt_cgroup *cg, struct bt_err *err)
-{
-    int ret = freeze(cg, false, err);
-    return ret < 0 ? bt_err_wrap(err, "freeze cgroup %s", cg->path) : 0;
-}
-
-/* Writes a thaw; a cgroup that is gone (or never had the file) needs none. */
-static int thaw_dir(const char *dir, const char *file, const char *value, struct bt_err *err)
-{
-    int ret = write_at(dir, file, value, NULL);
-    if (ret == -ENOENT)
-        return 0;
-    return ret < 0 ? bt_err_sys(err, -ret, "write %s to %s/%s", value, dir, file) : 0;
-}
-
-static int thaw_v1_dir(const char *dir, void *data)
-{
-    return thaw_dir(dir, "freezer.state", "THAWED", data);
-}
-
-static int thaw_v2_dir(const char *dir, void *data)
-{
-    return thaw_dir(dir, "cgroup.freeze", "0", data);
-}
-
-int bt_cgroup_thaw(const struct bt_cgroup *cg, struct bt_err *err)
-{
-    /* Every freezer and every descendant: a cgroup frozen by itself stays frozen when only its
-     * parent is thawed, and on v1 a SIGKILLed task only dies once thawed. */
-    int ret = 0;
-    for (int i = 0; i < cg->layout.count && ret == 0; i++) {
-        const struct bt_cgroup_hierarchy *h = &cg->layout.hierarchies[i];
-        if (h->unified)
-            ret = walk_hierarchy(cg, h, false, thaw_v2_dir, err);
-        else if (h->controllers & BT_CGROUP_BIT(BT_CGROUP_FREEZER))
-            ret = walk_hierarchy(cg, h, false, thaw_v1_dir, err);
-    }
-    char dir[PATH_MAX];
-    if (ret == 0 && v2_freezer(cg, dir, sizeof(dir)))
-        wait_event_value(dir, "frozen", 0, 1000);
-    return ret < 0 ? bt_err_wrap(err, "thaw cgroup %s", cg->path) : 0;
-}
-
-bool bt_cgroup_is_frozen(const struct bt_cgroup *cg)
-{
-    char dir[PATH_MAX], text[32];
-    uint64_t frozen;
-    if (v1_freezer(cg, dir, sizeof(dir)) && read_at(dir, "freezer.state", text, sizeof(text)) > 0 &&
-        strcmp(text, "THAWED") != 0)
-        return true;
-    if (v2_freezer(cg, dir, sizeof(dir))) {
-        if (read_at(dir, "cgroup.freeze", text, sizeof(text)) > 0 && strcmp(text, "1") == 0)
-            return true;
-        if (read_key(dir, "cgroup.events", "frozen", &frozen) == 0 && frozen)
-            return true;
-    }
-    return false;
-}
-
-/* ---- kill ----------------------------------------------------------------------------- */
-
-static int count_pid(pid_t pid, void *data)
-{
-    (void)pid;
-    (*(int *)data)++;
-    return 0;
-}
-
-int bt_cgroup_kill(const struct bt_cgroup *cg, struct bt_err *err)
-{
-    const struct bt_cgroup_hierarchy *u = bt_cgroup_layout_unified(&cg->layout);
-    char dir[PATH_MAX];
-    if (u && bt_cgroup_dir(cg, u, dir, sizeof(dir)) == 0 && file_exists(dir, "cgroup.kill")) {
-        /* Linux >= 5.14: the kernel kills the whole subtree, forks included, frozen or not. */
-        int ret = write_at(dir, "cgroup.kill", "1", NULL);
-        if (ret < 0 && ret != -ENOENT) /* ENOENT: removed meanwhile */
-            return bt_err_sys(err, -ret, "kill cgroup %s: write 1 to %s/cgroup.kill", cg->path,
-                              dir);
-        /* The v2 freezer lets SIGKILL through; thaw anyway so that the cgroup can be reused
-         * (a restart into a cgroup left frozen would freeze the new init at once). */
-        if (ret == 0 && bt_cgroup_is_frozen(cg))
-            bt_cgroup_thaw(cg, NULL);
-        if (ret == 0 && cg->layout.mode == BT_CGROUP_MODE_UNIFIED)
-            return 0;
-        /* Hybrid: a process that joined only v1 hierarchies would survive; those the kernel
-         * just killed leave within milliseconds. */
-        if (ret == 0 && bt_cgroup_wait_empty(cg, 1000, NULL) == 0)
-            return 0;
-    }
-
-    int64_t deadline = now_ms() + KILL_TIMEOUT_MS;
-    bool v1 = cg->layout.mode != BT_CGROUP_MODE_UNIFIED, try_freeze = true;
-    for (int round = 0; now_ms() < deadline; round++) {
-        if (bt_cgroup_is_empty(cg))
-            return 0;
-        /* Frozen, nothing can fork or exit, so the pids read are exactly the members and none
-         * is recycled before it gets its SIGKILL (which v1 delivers at the thaw). A freeze
-         * that failed once (a task stuck in the kernel) is not waited for again. */
-        struct bt_err freeze_err = {0};
-        bool frozen = try_freeze && freeze(cg, v1, &freeze_err) == 0;
-        if (!frozen && try_freeze)
-            bt_log_debug("cgroup: kill without freezing: %s", freeze_err.msg);
-        try_freeze = frozen;
-        int count = signal_everywhere(cg, SIGKILL);
-        bt_cgroup_thaw(cg, NULL);
-        bt_log_debug("cgroup %s: kill round %d: %d processes%s", cg->path, round, count,
-                     frozen ? " (frozen)" : "");
-        if (frozen)
-            return 0;
-        bt_cgroup_wait_empty(cg, round < 10 ? 10 * (round + 1) : 100, NULL);
-    }
-    int left = 0;
-    bt_cgroup_for_each_pid(cg, count_pid, &left, NULL);
-    if (left == 0 && bt_cgroup_is_empty(cg))
-        return 0;
-    return bt_err_msg(err, EBUSY,
-                      "kill cgroup %s: %d processes still there after %d ms of SIGKILL (stuck "
-                      "in the kernel, or forking with no freezer to stop them)",
-                      cg->path, left, KILL_TIMEOUT_MS);
-}
-
-/* ---- OOM and stats -------------------------------------------------------------------- */
-
-int bt_cgroup_oom_fd(const struct bt_cgroup *cg, struct bt_err *err)
-{
-    char dir[PATH_MAX], path[PATH_MAX];
-    bool unified;
-    int ret = locate(cg, BT_CGROUP_MEMORY, dir, sizeof(dir), &unified, err);
-    if (ret < 0)
-        return bt_err_wrap(err, "cgroup %s", cg->path);
-    if (unified) {
-        if (join_path(path, sizeof(path), dir, "memory.events") < 0)
-            return bt_err_msg(err, ENAMETOOLONG, "cgroup path too long: %s", cg->path);
-        cleanup_close int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (fd < 0)
-            return bt_err_sys(err, errno, "inotify_init1");
-        if (inotify_add_watch(fd, path, IN_MODIFY) < 0)
-            return bt_err_sys(err, errno, "inotify_add_watch %s", path);
-        return bt_take_fd(&fd);
-    }
-    if (join_path(path, sizeof(path), dir, "memory.oom_control") < 0)
-        return bt_err_msg(err, ENAMETOOLONG, "cgroup path too long: %s", cg->path);
-    cleanup_close int control = open(path, O_RDONLY | O_CLOEXEC);
-    if (control < 0)
-        return bt_err_sys(err, errno, "open %s", path);
-    cleanup_close int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (fd < 0)
-        return bt_err_sys(err, errno, "eventfd");
-    /* The kernel keeps its own reference to the control file; ours can go. */
-    char line[64];
-    snprintf(line, sizeof(line), "%d %d", fd, control);
-    ret = write_at(dir, "cgroup.event_control", line, err);
-    if (ret < 0)
-        return bt_err_wrap(err, "register OOM notification of cgroup %s", cg->path);
-    return bt_take_fd(&fd);
-}
-
-int bt_cgroup_oom_drain(int fd)
-{
-    int count = 0;
-    for (;;) {
-        char buf[4096] __attribute__((aligned(8)));
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno == EAGAIN ? count : -errno;
-        if (n == 0)
-            return count;
-        if (n == sizeof(uint64_t)) { /* eventfd: the number of events */
-            uint64_t value;
-            memcpy(&value, buf, sizeof(value));
-            count += (int)value;
-            continue;
-        }
-        for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
-            struct inotify_event event;
-            memcpy(&event, buf + off, sizeof(event));
-            off += (ssize_t)(sizeof(event) + event.len);
-            count++;
-        }
-    }
-}
-
-int bt_cgroup_oom_kills(const struct bt_cgroup *cg, uint64_t *count, struct bt_err *err)
-{
-    char dir[PATH_MAX];
-    bool unified;
-    int ret = locate(cg, BT_CGROUP_MEMORY, dir, sizeof(dir), &unified, err);
-    if (ret < 0)
-        return bt_err_wrap(err, "cgroup %s", cg->path);
-    const char *file = unified ? "memory.events" : "memory.oom_control";
-    ret = read_key(dir, file, "oom_kill", count);
-    if (ret == -ENODATA)
-        return bt_err_msg(err, ENOTSUP, "%s/%s has no oom_kill count (Linux < 4.13)", dir, file);
-    return ret < 0 ? bt_err_sys(err, -ret, "read %s/%s", dir, file) : 0;
-}
-
-int bt_cgroup_stats(const struct bt_cgroup *cg, struct bt_cgroup_stats *stats, struct bt_err *err)
-{
-    stats->memory_usage = stats->memory_limit = stats->cpu_usage_ns = BT_CGROUP_STAT_NONE;
-    stats->pids_current = stats->oom_kills = BT_CGROUP_STAT_NONE;
-    if (!bt_cgroup_exists(cg))
-        return bt_err_msg(err, ENOENT, "cgroup %s does not exist", cg->path);
-    char dir[PATH_MAX];
-    bool unified;
-    if (locate(cg, BT_CGROUP_MEMORY, dir, sizeof(dir), &unified, NULL) == 0) {
-        read_u64(dir, unified ? "memory.current" : "memory.usage_in_bytes", &stats->memory_usage);
-        read_u64(dir, unified ? "memory.max" : "memory.limit_in_bytes", &stats->memory_limit);
-        /* v1 reports "unlimited" as the largest page-aligned value. */
-        if (stats->memory_limit >= (UINT64_MAX >> 2))
-            stats->memory_limit = BT_CGROUP_STAT_NONE;
-        bt_cgroup_oom_kills(cg, &stats->oom_kills, NULL);
-    }
-    const struct bt_cgroup_hierarchy *h = bt_cgroup_layout_find(&cg->layout, BT_CGROUP_CPUACCT);
-    if (h && bt_cgroup_dir(cg, h, dir, sizeof(dir)) == 0) {
-        read_u64(dir, "cpuacct.usage", &stats->cpu_usage_ns);
-    } else if ((h = bt_cgroup_layout_unified(&cg->layout)) &&
-               bt_cgroup_dir(cg, h, dir, sizeof(dir)) == 0) {
-        uint64_t usec; /* core cpu.stat: there with or without the cpu controller */
-        if (read_key(dir, "cpu.stat", "usage_usec", &usec) == 0)
-            stats->cpu_usage_ns = usec * 1000;
-    }
-    if (locate(cg, BT_CGROUP_PIDS, dir, sizeof(dir), NULL, NULL) == 0)
-        read_u64(dir, "pids.current", &stats->pids_current);
-    return 0;
 }
 
 /* ---- remove --------------------------------------------------------------------------- */
@@ -1446,7 +613,7 @@ int bt_cgroup_remove(const struct bt_cgroup *cg, int timeout_ms, struct bt_err *
 {
     if (!bt_cgroup_exists(cg))
         return 0;
-    int64_t deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+    int64_t deadline = bt_cgroup_i_now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
     bt_cgroup_thaw(cg, NULL);
     if (!bt_cgroup_is_empty(cg)) {
         int ret = bt_cgroup_kill(cg, err);
@@ -1459,10 +626,10 @@ int bt_cgroup_remove(const struct bt_cgroup *cg, int timeout_ms, struct bt_err *
         char failed[PATH_MAX] = "";
         int ret;
         /* rmdir may briefly say EBUSY while the last exits are accounted. */
-        while ((ret = walk_hierarchy(cg, &cg->layout.hierarchies[i], true, remove_dir, failed)) ==
-                   -EBUSY &&
-               (timeout_ms < 0 || now_ms() < deadline))
-            sleep_ms(5);
+        while ((ret = bt_cgroup_i_walk_hierarchy(cg, &cg->layout.hierarchies[i], true, remove_dir,
+                                                 failed)) == -EBUSY &&
+               (timeout_ms < 0 || bt_cgroup_i_now_ms() < deadline))
+            bt_cgroup_i_sleep_ms(5);
         if (ret < 0)
             return bt_err_sys(err, -ret, "remove cgroup %s: rmdir %s", cg->path,
                               failed[0] ? failed : cg->layout.hierarchies[i].mount);
