@@ -161,7 +161,7 @@ $(ROOTFS)/bin/busybox: /bin/busybox tests/mkrootfs
 	tests/mkrootfs $(ROOTFS)
 
 demo: all rootfs
-	examples/init-demo.sh $(BUILD)
+	examples/demo.sh $(BUILD)
 
 check: all rootfs
 	BOTTLE_BUILD=$(abspath $(BUILD)) $(PROVE) -e tests/prove-exec $(UNITS) $(BATS)
