@@ -241,14 +241,17 @@ int init_loop(const struct init_config *config, struct init_child *child, int si
             }
             timeout = (int)left;
         }
-        struct pollfd pfd = {.fd = signal_fd, .events = POLLIN};
-        int ready = poll(&pfd, 1, timeout);
-        if (ready < 0 && errno != EINTR) {
-            bt_log(BT_LOG_FATAL, "poll: %s", strerror(errno));
-            return 125;
+        /* Without a deadline, block in read(): one system call per wake-up, not two. */
+        if (timeout >= 0) {
+            struct pollfd pfd = {.fd = signal_fd, .events = POLLIN};
+            int ready = poll(&pfd, 1, timeout);
+            if (ready < 0 && errno != EINTR) {
+                bt_log(BT_LOG_FATAL, "poll: %s", strerror(errno));
+                return 125;
+            }
+            if (ready <= 0)
+                continue;
         }
-        if (ready <= 0)
-            continue;
         ssize_t n = read(signal_fd, infos, sizeof(infos));
         for (ssize_t i = 0; i + (ssize_t)sizeof(infos[0]) <= n; i += (ssize_t)sizeof(infos[0]))
             handle_signal(&st, &infos[i / (ssize_t)sizeof(infos[0])]);
