@@ -20,6 +20,9 @@
 /* After the grace period's SIGKILL, processes stuck in the kernel get this much longer. */
 #define KILL_WAIT_MS 5000
 
+/* How often grace mode looks for processes of the namespace that are not our children. */
+#define OTHERS_POLL_MS 20
+
 struct loop_state {
     const struct init_config *config;
     struct init_child *child;
@@ -31,6 +34,7 @@ struct loop_state {
     long long deadline_ms;
     bool stopped_with_child; /* we stopped ourselves because the child was stopped */
     bool pause_done;
+    bool poll_others; /* grace mode as PID 1: waiting for processes that are not our children */
 };
 
 static long long now_ms(void)
@@ -204,8 +208,15 @@ static bool after_main_exit(struct loop_state *st)
     }
     if (!st->grace_running)
         start_grace(st, SIGTERM);
-    /* ECHILD: nothing is left below us (orphans are re-parented to us before that). */
-    return waitpid(-1, NULL, WNOHANG | __WALL) == 0 || errno != ECHILD;
+    /* ECHILD: no child is left (orphans are re-parented to us before that). */
+    siginfo_t info;
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 || errno != ECHILD)
+        return true;
+    /* As PID 1, processes that entered the namespace from outside (docker exec) are no
+     * children of ours, and their exit wakes nobody: look again every few ms until the
+     * namespace is empty or the grace period ends. */
+    st->poll_others = st->pid1 && kill(-1, 0) == 0;
+    return st->poll_others;
 }
 
 static int exit_status(const struct loop_state *st)
@@ -240,6 +251,8 @@ int init_loop(const struct init_config *config, struct init_child *child, int si
                 break;
             }
             timeout = (int)left;
+            if (st.poll_others && timeout > OTHERS_POLL_MS)
+                timeout = OTHERS_POLL_MS;
         }
         /* Without a deadline, block in read(): one system call per wake-up, not two. */
         if (timeout >= 0) {
