@@ -2,6 +2,7 @@
  * runs it. In the foreground no daemon is needed (like `runc run`): the shim stays attached,
  * and its exit status is the container's. */
 #include "cli.h"
+#include "name.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +40,7 @@ static const char usage[] =
     "      --userns        run in a new user namespace (root is host uid 100000)\n"
     "      --init-arg ARG  pass ARG to bottle-init (repeatable)\n"
     "      --rm           remove the container when it exits (always so in the foreground)\n"
+    "      --cgroup-parent P  the container's cgroup is P/NAME (default bottle)\n"
     "      --storage KIND  dir: run in --rootfs itself (default); overlay: --rootfs is a\n"
     "                      read-only layer under a per-container upper dir; btrfs: --rootfs\n"
     "                      is a subvolume, the container gets a writable snapshot of it\n";
@@ -107,7 +109,8 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         O_USERNS,
         O_INITARG,
         O_RM,
-        O_STORAGE
+        O_STORAGE,
+        O_CGROUP_PARENT
     };
     static const struct option longopts[] = {
         {"name", required_argument, NULL, O_NAME},
@@ -134,6 +137,7 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         {"init-arg", required_argument, NULL, O_INITARG},
         {"rm", no_argument, NULL, O_RM},
         {"storage", required_argument, NULL, O_STORAGE},
+        {"cgroup-parent", required_argument, NULL, O_CGROUP_PARENT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -176,6 +180,7 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         case O_USERNS: o->userns = true; break;
         case O_INITARG: push(o->init_args, &o->init_arg_count, optarg, "--init-arg"); break;
         case O_RM: o->remove = true; break;
+        case O_CGROUP_PARENT: o->cgroup_parent = optarg; break;
         case O_STORAGE:
             if (strcmp(optarg, "dir") != 0 && strcmp(optarg, "overlay") != 0 &&
                 strcmp(optarg, "btrfs") != 0)
@@ -254,6 +259,11 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
         snprintf(default_name, sizeof(default_name), "run-%d", (int)getpid());
         o.name = default_name;
     }
+    /* Before anything is written: the name becomes paths under --state and --root. */
+    if (!bt_name_valid(o.name))
+        cli_die("invalid container name '%s' (letters, digits, '_', '.', '-'; at most %d; not "
+                "starting with '.', '_' or '-')",
+                o.name, BT_NAME_MAX);
     char bundle[PATH_MAX], storage_root[PATH_MAX], layer[PATH_MAX];
     bool own_bundle = false;
     bool copy_on_write = o.storage && strcmp(o.storage, "dir") != 0;
@@ -319,6 +329,10 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
         args[n++] = "--remove-bundle";
     args[n++] = "--root";
     args[n++] = globals->root;
+    if (o.cgroup_parent) {
+        args[n++] = "--cgroup-parent";
+        args[n++] = o.cgroup_parent;
+    }
     if (copy_on_write) {
         args[n++] = "--storage";
         args[n++] = o.storage;

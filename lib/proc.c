@@ -101,6 +101,16 @@ int bt_proc_close_from(int lowfd)
     return ret;
 }
 
+void bt_proc_close_range(int first, int last)
+{
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, (unsigned)first, (unsigned)last, 0) == 0)
+        return;
+#endif
+    for (int fd = first; fd <= last; fd++)
+        close(fd);
+}
+
 int bt_proc_stat(pid_t pid, pid_t *ppid, char *state)
 {
     char path[64], buf[512];

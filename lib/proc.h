@@ -21,6 +21,9 @@ bool bt_proc_is_subreaper(void);
  * Uses no heap. */
 int bt_proc_close_from(int lowfd);
 
+/* Closes the fds FIRST..LAST (close_range, falling back to close() one by one). */
+void bt_proc_close_range(int first, int last);
+
 /* Calls FN for every process in /proc whose parent chain reaches ROOT (ROOT excluded),
  * parents before children. Stops early and returns FN's value when it is not 0. Uses no heap
  * and is not reentrant (static state); bounded to 4096 descendants per call. Returns 0, FN's

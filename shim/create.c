@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -61,7 +62,9 @@ struct child_plan {
     struct bt_rlimit *rlimits;
     struct bt_caps caps;
     char (*sysctl_paths)[256];
-    char sigmask_arg[40];
+    char **env;       /* process.env, with room for HOME */
+    char **home_slot; /* where HOME goes when process.env has none, else NULL */
+    char home_env[4096 + 8];
 };
 
 static void plan_free(struct child_plan *plan)
@@ -75,6 +78,7 @@ static void plan_free(struct child_plan *plan)
     free(plan->init_argv);
     free(plan->rlimits);
     free(plan->sysctl_paths);
+    free(plan->env);
 }
 
 static int cgroup_path(const struct shim_container *container, char *buf, size_t len,
@@ -225,10 +229,8 @@ static int make_plan(struct shim_container *container, struct child_plan *plan, 
     size_t n = 0;
     plan->init_argv[n++] = "bottle-init";
     /* The init starts with every signal blocked (none lost before its main runs) and gives
-     * the service the mask bottle-shim started with. */
-    snprintf(plan->sigmask_arg, sizeof(plan->sigmask_arg), "--sigmask=%llx",
-             (unsigned long long)opt->orig_sigmask);
-    plan->init_argv[n++] = plan->sigmask_arg;
+     * the service a clean mask, as runc and docker do, whatever the caller had blocked. */
+    plan->init_argv[n++] = "--sigmask=0";
     for (int i = 0; i < opt->init_args_count; i++)
         plan->init_argv[n++] = (char *)opt->init_args[i];
     plan->init_argv[n++] = "--";
@@ -255,6 +257,17 @@ static int make_plan(struct shim_container *container, struct child_plan *plan, 
         plan->caps =
             (struct bt_caps){proc->caps.bounding, proc->caps.effective, proc->caps.permitted,
                              proc->caps.inheritable, proc->caps.ambient};
+
+    plan->env = calloc(proc->env_len + 2, sizeof(char *));
+    if (!plan->env)
+        return bt_err_sys(err, ENOMEM, "plan");
+    bool has_home = false;
+    for (size_t i = 0; i < proc->env_len; i++) {
+        plan->env[i] = proc->env[i];
+        has_home = has_home || strncmp(proc->env[i], "HOME=", 5) == 0;
+    }
+    memcpy(plan->home_env, "HOME=", 5);
+    plan->home_slot = has_home ? NULL : &plan->env[proc->env_len];
 
     plan->sysctl_paths = calloc(spec->sysctl_len + 1, sizeof(*plan->sysctl_paths));
     if (!plan->sysctl_paths)
@@ -313,6 +326,62 @@ static int write_file(const char *path, const char *value, struct bt_err *err)
     return 0;
 }
 
+/* No fd of the caller or of the shim may reach the container (the CVE-2024-21626 class): all
+ * but stdio, the sync socket and the init's memfd are closed before the chdir into the
+ * container, so that none can become its cwd. */
+static void close_inherited(const struct child_plan *plan)
+{
+    unsigned keep[2] = {(unsigned)plan->sync_fd, (unsigned)plan->init_fd};
+    if (keep[0] > keep[1]) {
+        unsigned t = keep[0];
+        keep[0] = keep[1];
+        keep[1] = t;
+    }
+    unsigned from = 3;
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] > from)
+            syscall(SYS_close_range, from, keep[i] - 1, 0U);
+        from = keep[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0U);
+}
+
+/* HOME from the container's own /etc/passwd when process.env has none, as runc and docker do
+ * ("/" when the user has no entry). Runs after pivot_root, so the file is the container's.
+ * Reads with a stack buffer: no allocation. */
+static void set_home(struct child_plan *plan)
+{
+    const char *home = "/";
+    char buf[16384];
+    int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n > 0) {
+        buf[n] = '\0';
+        for (char *line = buf; line && *line;
+             line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+            /* name:password:uid:gid:gecos:home:shell */
+            char *field[7] = {line};
+            int count = 1;
+            for (char *p = line; *p && *p != '\n' && count < 7; p++)
+                if (*p == ':')
+                    field[count++] = p + 1;
+            if (count < 7 || strtoul(field[2], NULL, 10) != plan->user.uid || field[2][0] == ':')
+                continue;
+            size_t len = (size_t)(field[6] - 1 - field[5]);
+            if (len > 0 && len < sizeof(plan->home_env) - 6) {
+                memcpy(plan->home_env + 5, field[5], len);
+                plan->home_env[5 + len] = '\0';
+                *plan->home_slot = plan->home_env;
+                return;
+            }
+        }
+    }
+    snprintf(plan->home_env + 5, sizeof(plan->home_env) - 5, "%s", home);
+    *plan->home_slot = plan->home_env;
+}
+
 static const int join_order[] = {BT_SPEC_NS_USER, BT_SPEC_NS_MOUNT, BT_SPEC_NS_NETWORK,
                                  BT_SPEC_NS_IPC,  BT_SPEC_NS_UTS,   BT_SPEC_NS_CGROUP};
 
@@ -353,6 +422,13 @@ static __attribute__((noreturn)) void child_main(struct child_plan *plan)
         bt_err_sys(&err, errno, "setdomainname %s", spec->domainname);
         child_fail(plan, &err);
     }
+    /* Through the host's /proc, before the container's /proc/sys is made read-only: a sysctl
+     * file belongs to the namespaces of whoever opens it, and we are in the container's. */
+    for (size_t i = 0; i < spec->sysctl_len; i++)
+        if (write_file(plan->sysctl_paths[i], spec->sysctl[i].value, &err) < 0) {
+            bt_err_wrap(&err, "sysctl %s", spec->sysctl[i].key);
+            child_fail(plan, &err);
+        }
     if (shim_storage_mount(plan->container, &err) < 0)
         child_fail(plan, &err);
     int tty_fd = -1;
@@ -370,15 +446,21 @@ static __attribute__((noreturn)) void child_main(struct child_plan *plan)
     }
     if (tty_fd >= 0 && shim_tty_child(tty_fd, &err) < 0)
         child_fail(plan, &err);
-    for (size_t i = 0; i < spec->sysctl_len; i++)
-        if (write_file(plan->sysctl_paths[i], spec->sysctl[i].value, &err) < 0) {
-            bt_err_wrap(&err, "sysctl %s", spec->sysctl[i].key);
-            child_fail(plan, &err);
-        }
+    shim_io_child(plan->container);
+    close_inherited(plan);
     if (chdir(proc->cwd) < 0) {
         bt_err_sys(&err, errno, "process.cwd %s", proc->cwd);
         child_fail(plan, &err);
     }
+    /* The CVE-2024-21626 check: the cwd must be inside the new root (getcwd says
+     * "(unreachable)" for a directory outside it). */
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/') {
+        bt_err_msg(&err, EPERM, "process.cwd %s is outside the container", proc->cwd);
+        child_fail(plan, &err);
+    }
+    if (plan->home_slot)
+        set_home(plan);
     if (bt_procattr_set_rlimits(0, plan->rlimits, proc->rlimits_len, &err) < 0 ||
         (proc->has_oom_score_adj &&
          bt_procattr_set_oom_score_adj(0, proc->oom_score_adj, &err) < 0) ||
@@ -392,12 +474,10 @@ static __attribute__((noreturn)) void child_main(struct child_plan *plan)
         child_fail(plan, &err);
     if (proc->no_new_privileges && bt_procattr_set_no_new_privs(&err) < 0)
         child_fail(plan, &err);
-    shim_io_child(plan->container);
-    /* No host fd may reach the container (the CVE-2024-21626 class): stdio stays, the rest
-     * closes at exec. */
+    /* Belt and braces: anything opened since is closed at exec too. */
     syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
     bt_sig_setmask(BT_SIGMASK_ALL, NULL);
-    syscall(SYS_execveat, plan->init_fd, "", plan->init_argv, proc->env, AT_EMPTY_PATH);
+    syscall(SYS_execveat, plan->init_fd, "", plan->init_argv, plan->env, AT_EMPTY_PATH);
     bt_err_sys(&err, errno, "exec bottle-init");
     child_fail(plan, &err);
 }

@@ -170,6 +170,22 @@ static void redirect_output(const struct shim_container *container)
     }
 }
 
+/* A signal ignored by whoever started us (bash ignores SIGINT and SIGQUIT in background jobs)
+ * would be dropped even though it is blocked, and never reach our signalfd or the container:
+ * every signal starts at its default action, as in a fresh container. */
+static void reset_ignored_signals(void)
+{
+    for (int sig = 1; sig <= BT_SIG_MAX; sig++) {
+        struct sigaction old;
+        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &old) < 0)
+            continue;
+        if (old.sa_handler == SIG_IGN) {
+            struct sigaction dfl = {.sa_handler = SIG_DFL};
+            sigaction(sig, &dfl, NULL);
+        }
+    }
+}
+
 /* Everything up to a running container; on failure, everything made is undone. */
 static int start(struct shim_container *container, struct bt_err *err)
 {
@@ -203,14 +219,22 @@ static int start(struct shim_container *container, struct bt_err *err)
 int main(int argc, char **argv)
 {
     /* Signals wait in a signalfd from the start: none is lost before the container runs. */
-    bt_sigmask_t orig_mask;
     bt_sig_setmask(BT_SIGMASK_ALL & ~BT_SIGMASK_BIT(SIGSEGV) & ~BT_SIGMASK_BIT(SIGBUS) &
                        ~BT_SIGMASK_BIT(SIGFPE) & ~BT_SIGMASK_BIT(SIGILL) & ~BT_SIGMASK_BIT(SIGABRT),
-                   &orig_mask);
+                   NULL);
+    reset_ignored_signals();
     bt_log_init("bottle-shim", BT_LOG_WARN);
     struct shim_options options;
     shim_parse_options(&options, argc, argv);
-    options.orig_sigmask = orig_mask;
+    /* Whatever the caller leaked (fds of a shell, a half-closed pipe) goes, except the fd it
+     * gave us to report on: nothing of it may reach the container. */
+    if (options.ready_fd > STDERR_FILENO) {
+        if (options.ready_fd > STDERR_FILENO + 1)
+            bt_proc_close_range(STDERR_FILENO + 1, options.ready_fd - 1);
+        bt_proc_close_from(options.ready_fd + 1);
+    } else {
+        bt_proc_close_from(STDERR_FILENO + 1);
+    }
     if (!options.foreground)
         detach();
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "name.h"
 
 static const char usage[] =
     "Usage: bottle-shim [OPTIONS] --bundle DIR --id NAME\n"
@@ -42,21 +43,6 @@ static __attribute__((noreturn)) void bad_usage(const char *message, const char 
 {
     bt_log_error("%s%s", message, arg ? arg : "");
     exit(125);
-}
-
-/* Container names become file names and cgroup names: keep them plain. */
-static bool valid_id(const char *id)
-{
-    size_t len = strlen(id);
-    if (len == 0 || len > 64)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = id[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-            return false;
-    }
-    return true;
 }
 
 static const char *default_init(void)
@@ -166,7 +152,7 @@ void shim_parse_options(struct shim_options *options, int argc, char **argv)
         bad_usage("--bundle is required", NULL);
     if (!options->id)
         bad_usage("--id is required", NULL);
-    if (!valid_id(options->id))
+    if (!bt_name_valid(options->id))
         bad_usage("invalid container name (letters, digits, '_', '.', '-'; at most 64): ",
                   options->id);
     if (!options->init_path)

@@ -35,7 +35,6 @@ struct shim_options {
     const char *root;            /* --root, default $BOTTLE_ROOT or /var/lib/bottle */
     long long log_max_size;      /* bytes per log file before rotation */
     int log_max_files;           /* rotated files kept */
-    uint64_t orig_sigmask;       /* the mask bottle-shim started with: the service's */
     enum bt_rootfs_kind storage; /* --storage: dir (root.path as is), overlay or btrfs */
     const char *layers[SHIM_LAYERS_MAX + 1]; /* --layer: overlay's read-only layers, base first */
     int layer_count;
