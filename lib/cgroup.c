@@ -224,6 +224,37 @@ static void compute_mode(struct bt_cgroup_layout *layout)
                             : BT_CGROUP_MODE_NONE;
 }
 
+/* A mount hides every earlier mount at or below its mount point (mountinfo lists them in
+ * mount order): a tmpfs mounted over /sys/fs/cgroup, for one, hides the hierarchies below it,
+ * and only what is mounted after it counts. */
+static void drop_hidden(struct bt_cgroup_layout *layout, const char *line)
+{
+    char mount[BT_CGROUP_MOUNT_MAX + 1];
+    const char *p = line;
+    for (int i = 0; i < 4 && p; i++) {
+        p = strchr(p, ' ');
+        p = p ? p + 1 : NULL;
+    }
+    if (!p)
+        return;
+    size_t len = strcspn(p, " ");
+    if (len >= sizeof(mount))
+        return;
+    memcpy(mount, p, len);
+    mount[len] = '\0';
+    unescape_octal(mount);
+    len = strlen(mount);
+    int kept = 0;
+    for (int i = 0; i < layout->count; i++) {
+        const char *old = layout->hierarchies[i].mount;
+        bool below = strcmp(mount, "/") == 0 ||
+                     (strncmp(old, mount, len) == 0 && (old[len] == '\0' || old[len] == '/'));
+        if (!below)
+            layout->hierarchies[kept++] = layout->hierarchies[i];
+    }
+    layout->count = kept;
+}
+
 /* "36 25 0:31 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory" */
 static void parse_mount_line(struct bt_cgroup_layout *layout, char *line)
 {
@@ -294,8 +325,10 @@ int bt_cgroup_layout_parse(struct bt_cgroup_layout *layout, const char *mountinf
         return bt_err_sys(err, errno, "open %s", mountinfo);
     cleanup_free char *line = NULL;
     size_t cap = 0;
-    while (getline(&line, &cap, file) > 0)
+    while (getline(&line, &cap, file) > 0) {
+        drop_hidden(layout, line);
         parse_mount_line(layout, line);
+    }
 
     for (int i = 0; i < layout->count; i++) {
         struct bt_cgroup_hierarchy *h = &layout->hierarchies[i];

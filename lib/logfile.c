@@ -43,7 +43,9 @@ struct bt_logfile {
     char stamp[BT_LOGFILE_TIMESTAMP_MAX];
     size_t stamp_len;
     size_t pending_len[2];
-    char pending[2][BT_LOGFILE_LINE_MAX]; /* the unterminated tail of each stream */
+    char *pending[2]; /* the unterminated tail of each stream: BT_LOGFILE_LINE_MAX bytes,
+                       * allocated when a stream first leaves a line unterminated (most never
+                       * do, and an idle shim should not carry 32 KiB for nothing) */
 };
 
 /* NAME.INDEX (NAME for index 0) into BUF of PATH_MAX bytes; bt_logfile_open checked the length. */
@@ -316,7 +318,8 @@ int bt_logfile_write(struct bt_logfile *log, enum bt_logfile_stream stream, cons
     int ret = 0;
     bool writing = true;
     stamp_now(log);
-    char *pending = log->pending[stream];
+    static char no_pending[1];
+    char *pending = log->pending[stream] ? log->pending[stream] : no_pending;
     size_t *pending_len = &log->pending_len[stream];
     const char *p = data, *end = data + len;
     while (p < end) {
@@ -338,6 +341,14 @@ int bt_logfile_write(struct bt_logfile *log, enum bt_logfile_stream stream, cons
             *pending_len = 0;
             p = nl + 1;
         } else {
+            if (pending == no_pending && segment > 0) {
+                if (!(log->pending[stream] = malloc(BT_LOGFILE_LINE_MAX))) {
+                    note_error(&ret, bt_err_sys(err, ENOMEM, "%s: line buffer", log->path), log,
+                               err);
+                    break;
+                }
+                pending = log->pending[stream];
+            }
             memcpy(pending + *pending_len, p, segment);
             *pending_len += segment;
             p = end;
@@ -379,6 +390,8 @@ int bt_logfile_close(struct bt_logfile *log, struct bt_err *err)
     if (close(log->fd) < 0 && ret == 0)
         ret = bt_err_sys(err, errno, "close %s", log->path);
     free(log->batch);
+    free(log->pending[0]);
+    free(log->pending[1]);
     free(log->path);
     free(log);
     return ret;

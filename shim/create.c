@@ -110,14 +110,19 @@ static int setup_cgroup(struct shim_container *container, struct bt_err *err)
     if (bt_cgroup_exists(&container->cgroup) && !bt_cgroup_is_empty(&container->cgroup))
         return bt_err_msg(err, EEXIST, "cgroup %s exists and has processes", path);
     shim_stale_record(container, "cgroup", path);
+    /* Set first: a creation that fails half-way is removed like a whole one. */
+    container->has_cgroup = true;
     ret = bt_cgroup_create(&container->cgroup, err);
     if (ret < 0)
         return ret;
-    container->has_cgroup = true;
 
-    struct bt_cgroup_device devices[BT_SPEC_ITEMS_MAX + 8];
+    /* On the heap: a stack array this size would stay resident for the shim's whole life. */
+    size_t max_devices = res->devices_len + sizeof(default_devices) / sizeof(default_devices[0]);
+    cleanup_free struct bt_cgroup_device *devices = calloc(max_devices, sizeof(*devices));
+    if (!devices)
+        return bt_err_sys(err, ENOMEM, "device rules");
     size_t ndev = 0;
-    for (size_t i = 0; i < res->devices_len && ndev < BT_SPEC_ITEMS_MAX; i++) {
+    for (size_t i = 0; i < res->devices_len; i++) {
         const struct bt_spec_device_rule *rule = &res->devices[i];
         devices[ndev] =
             (struct bt_cgroup_device){rule->allow, rule->type, rule->major, rule->minor, ""};

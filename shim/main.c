@@ -109,7 +109,8 @@ static void record_exit(struct shim_container *container, int status, char *even
     bt_exitfile_from_status(&record, status);
     char path[600];
     snprintf(path, sizeof(path), "%s/exit", container->state_dir);
-    if (bt_exitfile_write(path, &record, &err) < 0)
+    /* In the foreground the state dir goes right after: the exit status is the record. */
+    if (!container->options->foreground && bt_exitfile_write(path, &record, &err) < 0)
         bt_log_error("%s", err.msg);
     if (record.oom_killed)
         bt_log_warn("container %s was OOM-killed", container->options->id);
@@ -251,6 +252,9 @@ int main(int argc, char **argv)
     report_ready(&options, "ok");
     if (!options.foreground)
         redirect_output(&container);
+    /* Everything the spec said has been done: the shim babysits with what it keeps. */
+    bt_spec_free(container.spec);
+    container.spec = NULL;
 
     int status = shim_run(&container);
     shim_tty_close(&container);

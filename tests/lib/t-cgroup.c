@@ -372,6 +372,19 @@ static void test_parse(const char *tmp)
            layout.hierarchies[1].controllers == 0,
        "hybrid: v1 plus a controller-less cgroup2, \\040 unescaped");
 
+    /* A tmpfs mounted over /sys/fs/cgroup hides the hierarchies mounted before it. */
+    pathf(path, sizeof(path), "%s/mountinfo-overmounted", tmp);
+    write_file(path, "30 22 0:27 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
+                     "34 30 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+                     "40 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+                     "50 22 0:50 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
+                     "51 50 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+                     "52 50 0:51 / /sys/fs/cgroup/memory/sub rw - tmpfs tmpfs rw\n");
+    ret = bt_cgroup_layout_parse(&layout, path, &err);
+    ok(ret == 0 && layout.mode == BT_CGROUP_MODE_LEGACY && layout.count == 1 &&
+           strcmp(layout.hierarchies[0].mount, "/sys/fs/cgroup/memory") == 0,
+       "an over-mounted /sys/fs/cgroup hides what was below it; mounts inside a hierarchy don't");
+
     pathf(path, sizeof(path), "%s/mountinfo-none", tmp);
     write_file(path, "22 1 0:21 / /proc rw - proc proc rw\n");
     is_int(bt_cgroup_layout_parse(&layout, path, &err), -ENOENT, "no cgroup mounted: -ENOENT");
@@ -904,7 +917,7 @@ static void remove_tmp(void)
 
 static int run(void)
 {
-    plan(152);
+    plan(153);
     bt_proc_set_subreaper();
     atexit(cleanup);
 
