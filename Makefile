@@ -29,7 +29,7 @@ endif
 DEPS_BUILD := build-essential pkg-config musl-tools libuv1-dev libjson-c-dev libcap-ng-dev \
               clang-format
 DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static btrfs-progs
-DEPS_BENCH := tini dumb-init catatonit hyperfine
+DEPS_BENCH := tini dumb-init catatonit hyperfine crun runc conmon
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 # Every lib/*.c is one module of libbottle.a; the libraries it may use come from pkg-config.
@@ -90,7 +90,7 @@ help:
 	@echo "make deps         install the Debian packages needed to build, test and run the demo"
 	@echo "make demo         the main job: bottle-init as PID 1 on the busybox rootfs"
 	@echo "make check        every test, under prove (SANITIZE=address,undefined works too)"
-	@echo "make bench        side-by-side benchmarks (installs tini, dumb-init, catatonit)"
+	@echo "make bench        side-by-side benchmarks (make deps-bench installs the anchors)"
 	@echo "make install      PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make format / check-format"
 
@@ -147,6 +147,7 @@ CORE_OBJ  := $(patsubst %,$(BUILD)/obj/lib/%.o,err log sig proc)
 TEST_USES_rootfs := mount
 TEST_USES_spec := spec-value spec-text spec-process spec-mounts spec-linux spec-default
 TEST_USES_cgroup := cgroup-limits cgroup-freeze cgroup-events
+TEST_USES_svcspec := svcspec-value svcspec-text svcspec-service svcspec-net svcspec-json procattr
 .SECONDEXPANSION:
 # (No % inside the $$ expansions: make would substitute the stem for it first.)
 $(BUILD)/tests/lib/t-%: tests/lib/t-%.c $(CORE_OBJ) \
@@ -174,6 +175,7 @@ format:
 
 bench: all rootfs
 	bench/init/run $(BUILD)
+	bench/start/run $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
