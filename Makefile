@@ -12,7 +12,7 @@ CC        ?= cc
 # otherwise statically against the default libc.
 MUSL_CC   ?= $(shell command -v musl-gcc 2>/dev/null)
 PROVE     ?= prove
-# SANITIZE=address,undefined builds everything (bottle-init too, dynamically) with sanitizers.
+# SANITIZE=address,undefined builds everything but bottle-init with sanitizers.
 SANITIZE  ?=
 
 WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Werror
@@ -20,6 +20,8 @@ CPPFLAGS  += -D_GNU_SOURCE -DBT_VERSION='"$(VERSION)"' -Ilib
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 $(WARN) -fno-strict-aliasing
 LDFLAGS   ?=
+# Test payloads (tests/helpers) are never sanitized: they stand in for arbitrary programs.
+HELPER_CFLAGS := $(CFLAGS)
 ifneq ($(SANITIZE),)
 CFLAGS    += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS   += -fsanitize=$(SANITIZE)
@@ -28,7 +30,7 @@ endif
 # Debian packages that building, testing, benchmarking and the demo need.
 DEPS_BUILD := build-essential pkg-config musl-tools libuv1-dev libjson-c-dev libcap-ng-dev \
               clang-format
-DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static btrfs-progs
+DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static btrfs-progs strace
 DEPS_BENCH := tini dumb-init catatonit hyperfine crun runc conmon
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
@@ -44,7 +46,8 @@ LIBBOTTLE := $(BUILD)/lib/libbottle.a
 
 INIT_SRC  := $(wildcard init/*.c)
 INIT_LIB  := lib/err.c lib/log.c lib/sig.c lib/proc.c
-ifeq ($(SANITIZE),)
+# bottle-init is always static: bottle-shim runs it inside containers that hold no libraries.
+# So SANITIZE does not apply to it (its lib modules are sanitized in the unit tests).
 ifneq ($(MUSL_CC),)
 INIT_CC      := $(MUSL_CC)
 INIT_CFLAGS  := -std=gnu11 $(WARN) -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
@@ -54,11 +57,6 @@ else
 INIT_CC      := $(CC)
 INIT_CFLAGS  := -std=gnu11 $(WARN) -Os -ffunction-sections -fdata-sections
 INIT_LDFLAGS := -static -s -Wl,--gc-sections
-endif
-else
-INIT_CC      := $(CC)
-INIT_CFLAGS  := $(CFLAGS)
-INIT_LDFLAGS := $(LDFLAGS)
 endif
 INIT_OBJ  := $(INIT_SRC:%.c=$(BUILD)/init-obj/%.o) $(INIT_LIB:%.c=$(BUILD)/init-obj/%.o)
 INIT_BIN  := $(BUILD)/bin/bottle-init
@@ -139,7 +137,7 @@ $(INIT_BIN): $(INIT_OBJ)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lutil
+	$(CC) $(CPPFLAGS) $(HELPER_CFLAGS) -o $@ $< -lutil
 
 # A unit test t-NAME links the core modules, lib/NAME.c and the modules TEST_USES_NAME lists,
 # so that each module's test builds on its own.

@@ -4,9 +4,14 @@
 #define BT_CLI_H
 
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "err.h"
+#include "exitfile.h"
+#include "name.h"
+#include "rpc.h"
 
 struct cli_globals {
     const char *root;  /* --root: images, layers, logs (default /var/lib/bottle) */
@@ -23,6 +28,65 @@ const char *cli_program_path(const struct cli_globals *globals, const char *name
 
 int cli_cmd_spec(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_exec(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_kill(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_logs(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_ps(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_inspect(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_rm(const struct cli_globals *globals, int argc, char **argv);
+
+/* ---- state.c: containers as the shim leaves them in STATE/containers/NAME ---- */
+
+#define CLI_NAME_MAX BT_NAME_MAX
+
+/* How long the CLI waits for a shim to answer. */
+#define CLI_SHIM_TIMEOUT_MS 5000
+
+enum cli_status {
+    CLI_STATUS_CREATED, /* the shim is still setting it up */
+    CLI_STATUS_RUNNING,
+    CLI_STATUS_EXITED,  /* an exit record exists */
+    CLI_STATUS_LOST,    /* neither running nor an exit record: the shim died */
+    CLI_STATUS_UNKNOWN, /* the shim is there but did not answer */
+};
+
+struct cli_container {
+    char name[CLI_NAME_MAX + 1];
+    char state_dir[PATH_MAX];   /* STATE/containers/NAME */
+    char log_dir[PATH_MAX];     /* ROOT/containers/NAME */
+    pid_t pid;                  /* the init, as the host sees it; 0 before the pid file exists */
+    pid_t shim_pid;             /* 0 when unknown */
+    enum cli_status status;     /* as of cli_container_status */
+    struct bt_exit_record exit; /* CLI_STATUS_EXITED */
+    /* From the shim's "state" reply (CLI_STATUS_RUNNING only). */
+    long long started_at_ns;
+    char bundle[PATH_MAX];
+};
+
+/* Fills C for container NAME without asking its shim. Fails with "no such container: NAME"
+ * (-ENOENT) when STATE/containers/NAME does not exist, or "invalid container name" (-EINVAL). */
+int cli_container_find(const struct cli_globals *globals, const char *name, struct cli_container *c,
+                       struct bt_err *err);
+
+/* Connects to the container's shim socket. Fails with one line that says why: "container NAME
+ * is not running" (-ESRCH) when it has exited or its shim is gone, else the socket's error. */
+int cli_container_connect(const struct cli_container *c, struct bt_rpc_client *client,
+                          struct bt_err *err);
+
+/* Works out C's status: the exit record, else the shim's "state" (which fills pid, shim_pid,
+ * started_at_ns and bundle). Returns 0, or -errno with ERR filled when the shim could be
+ * reached but did not answer properly (the status is then CLI_STATUS_UNKNOWN). */
+int cli_container_status(struct cli_container *c, struct bt_err *err);
+
+/* "created", "running", "exited", "lost" or "unknown". */
+const char *cli_status_name(enum cli_status status);
+
+/* Calls "state" on CLIENT and fills C's pid, shim_pid, started_at_ns and bundle. Returns 0 when
+ * the shim says the container runs, -ESRCH when it says it has exited, or -errno. */
+int cli_shim_state(struct bt_rpc_client *client, struct cli_container *c, struct bt_err *err);
+
+/* Parses a non-negative decimal number (for --tail, -t). Returns false when it is not one. */
+bool cli_parse_count(const char *text, long long *value);
 
 /* ---- bundle.c: building a config.json from docker-style options ---- */
 
@@ -62,6 +126,7 @@ struct cli_run_options {
     char **command;        /* NULL-terminated; NULL: the image's default (sh) */
     const char *storage;   /* dir (default), overlay or btrfs */
     const char *root_path; /* root.path to write: the rootfs, or the shim's storage mount point */
+    const char *cgroup_parent; /* --cgroup-parent: the container's cgroup is P/NAME */
 };
 
 #endif

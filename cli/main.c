@@ -17,6 +17,12 @@ static const char usage[] = "Usage: bottle [--root DIR] [--state DIR] COMMAND [A
                             "Commands:\n"
                             "  run      run a container in the foreground (no daemon needed)\n"
                             "  spec     print a default OCI config.json\n"
+                            "  exec     run a command in a running container\n"
+                            "  kill     send a signal to a container\n"
+                            "  logs     print a container's log\n"
+                            "  ps       list containers\n"
+                            "  inspect  print a container's state as JSON\n"
+                            "  rm       remove a container\n"
                             "\n"
                             "Run 'bottle COMMAND -h' for a command's options.\n";
 
@@ -57,8 +63,9 @@ static const struct {
     const char *name;
     int (*fn)(const struct cli_globals *globals, int argc, char **argv);
 } verbs[] = {
-    {"run", cli_cmd_run},
-    {"spec", cli_cmd_spec},
+    {"run", cli_cmd_run},         {"spec", cli_cmd_spec}, {"exec", cli_cmd_exec},
+    {"kill", cli_cmd_kill},       {"logs", cli_cmd_logs}, {"ps", cli_cmd_ps},
+    {"inspect", cli_cmd_inspect}, {"rm", cli_cmd_rm},
 };
 
 int main(int argc, char **argv)

@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "leftovers.h"
 #include "rootfs.h"
 
 static int read_line(const char *dir, const char *name, char *buf, size_t len)
@@ -48,30 +48,16 @@ static bool shim_alive(pid_t pid)
 
 static void clean_leftovers(const struct shim_container *container)
 {
-    const char *dir = container->state_dir;
-    char value[512];
-    struct bt_err err = {0};
-    if (read_line(dir, "cgroup", value, sizeof(value)) == 0 && value[0]) {
-        struct bt_cgroup cgroup;
-        if (bt_cgroup_init(&cgroup, NULL, value, 0, &err) < 0 ||
-            bt_cgroup_remove(&cgroup, 5000, &err) < 0)
-            bt_log_warn("leftover cgroup %s: %s", value, err.msg);
-    }
-    if (read_line(dir, "netns", value, sizeof(value)) == 0 && value[0]) {
-        umount2(value, MNT_DETACH);
-        unlink(value);
-    }
     const struct shim_options *opt = container->options;
-    char storage[PATH_MAX], rootfs[PATH_MAX + 8];
+    char storage[PATH_MAX];
+    struct bt_err err = {0};
     snprintf(storage, sizeof(storage), "%s/containers/%s", opt->root, opt->id);
-    snprintf(rootfs, sizeof(rootfs), "%s/rootfs", storage);
-    umount2(rootfs, MNT_DETACH); /* EINVAL when it is no mount: fine */
-    if (bt_rootfs_is_btrfs_subvolume(rootfs) && bt_rootfs_btrfs_delete(rootfs, &err) < 0)
-        bt_log_warn("leftover snapshot %s: %s", rootfs, err.msg);
-    if (bt_rootfs_remove_tree(storage, &err) < 0)
-        bt_log_warn("leftover storage %s: %s", storage, err.msg);
-    if (bt_rootfs_remove_tree(dir, &err) < 0)
-        bt_log_warn("leftover state %s: %s", dir, err.msg);
+    if (bt_leftovers_kill(container->state_dir, &err) < 0)
+        bt_log_warn("%s", err.msg);
+    if (bt_leftovers_remove_storage(storage, &err) < 0)
+        bt_log_warn("leftover storage: %s", err.msg);
+    if (bt_rootfs_remove_tree(container->state_dir, &err) < 0)
+        bt_log_warn("leftover state: %s", err.msg);
 }
 
 int shim_stale_check(struct shim_container *container, struct bt_err *err)
