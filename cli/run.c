@@ -203,6 +203,21 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         cli_die("run: --bundle runs the bundle's own process.args; no COMMAND allowed");
 }
 
+/* A bundle left by an earlier run of NAME is ours to replace when nothing owns it any more: no
+ * state dir (the run failed or was removed by hand), or a shim that died (the new shim cleans
+ * its leftovers). A running or exited container keeps its name until `bottle rm`. */
+static bool stale_bundle(const struct cli_globals *globals, const char *name)
+{
+    struct cli_container c;
+    struct bt_err err = {0};
+    if (cli_container_find(globals, name, &c, &err) < 0)
+        return err.code == ENOENT;
+    cli_container_status(&c, &err);
+    if (c.status != CLI_STATUS_LOST)
+        cli_die("container %s already exists (%s)", name, cli_status_name(c.status));
+    return true;
+}
+
 static void mkdirs(const char *path)
 {
     char buf[PATH_MAX];
@@ -287,6 +302,8 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
         mkdirs(bundle);
         char path[PATH_MAX + 16];
         snprintf(path, sizeof(path), "%s/config.json", bundle);
+        if (access(path, F_OK) == 0 && stale_bundle(globals, o.name))
+            unlink(path);
         FILE *f = fopen(path, "wx");
         if (!f)
             cli_die("container %s exists already (%s: %s)", o.name, path, strerror(errno));

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -57,6 +59,17 @@ int shim_storage_prepare(struct shim_container *container, struct bt_err *err)
     /* btrfs: the snapshot is made here, in the host's mount namespace: it is no mount. */
     if (!opt->image)
         return bt_err_msg(err, EINVAL, "--storage btrfs needs --image SUBVOLUME");
+    if (!bt_rootfs_is_btrfs_subvolume(opt->image))
+        return bt_err_msg(err, EINVAL, "--storage btrfs: %s is not a btrfs subvolume", opt->image);
+    struct stat image_st, dir_st;
+    if (stat(opt->image, &image_st) < 0 || stat(st->dir, &dir_st) < 0)
+        return bt_err_sys(err, errno, "stat %s", opt->image);
+    struct statfs fs;
+    if (statfs(st->dir, &fs) < 0 || fs.f_type != BTRFS_SUPER_MAGIC)
+        return bt_err_msg(err, EXDEV,
+                          "--storage btrfs: the snapshot must be on the same btrfs as %s, but "
+                          "--root %s is not on btrfs",
+                          opt->image, opt->root);
     st->rootfs.image = opt->image;
     const char *root;
     return bt_rootfs_prepare(&st->rootfs, &root, err);
