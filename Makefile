@@ -143,9 +143,10 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 # so that each module's test builds on its own.
 CORE_OBJ  := $(patsubst %,$(BUILD)/obj/lib/%.o,err log sig proc)
 TEST_USES_rootfs := mount
-TEST_USES_spec := spec-value spec-text spec-process spec-mounts spec-linux spec-default
+TEST_USES_spec := jsonread jsontext spec-value spec-process spec-mounts spec-linux spec-default
 TEST_USES_cgroup := cgroup-limits cgroup-freeze cgroup-events
-TEST_USES_svcspec := svcspec-value svcspec-text svcspec-service svcspec-net svcspec-json procattr
+TEST_USES_svcspec := jsonread jsontext svcspec-value svcspec-service svcspec-net svcspec-json procattr
+TEST_USES_bundle := spec $(TEST_USES_spec) svcspec $(TEST_USES_svcspec) caps
 .SECONDEXPANSION:
 # (No % inside the $$ expansions: make would substitute the stem for it first.)
 $(BUILD)/tests/lib/t-%: tests/lib/t-%.c $(CORE_OBJ) \
@@ -163,7 +164,7 @@ demo: all rootfs
 	examples/demo.sh $(BUILD)
 
 check: all rootfs
-	BOTTLE_BUILD=$(abspath $(BUILD)) $(PROVE) -e tests/prove-exec $(UNITS) $(BATS)
+	BOTTLE_BUILD=$(abspath $(BUILD)) $(PROVE) --comments -e tests/prove-exec $(UNITS) $(BATS)
 
 check-format:
 	clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h')

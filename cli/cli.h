@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "bundle.h"
 #include "err.h"
 #include "exitfile.h"
 #include "name.h"
@@ -34,6 +35,11 @@ int cli_cmd_logs(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_ps(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_inspect(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_rm(const struct cli_globals *globals, int argc, char **argv);
+/* daemon.c: verbs that talk to bottled */
+int cli_cmd_start(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_stop(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_restart(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_events(const struct cli_globals *globals, int argc, char **argv);
 
 /* ---- state.c: containers as the shim leaves them in STATE/containers/NAME ---- */
 
@@ -88,44 +94,24 @@ int cli_shim_state(struct bt_rpc_client *client, struct cli_container *c, struct
 /* Parses a non-negative decimal number (for --tail, -t). Returns false when it is not one. */
 bool cli_parse_count(const char *text, long long *value);
 
-/* ---- bundle.c: building a config.json from docker-style options ---- */
-
-struct cli_run_options;
-
-/* Turns OPTIONS into a config.json text in *OUT (caller frees). Returns 0 or -errno with ERR. */
-int cli_bundle_build(const struct cli_run_options *options, char **out, struct bt_err *err);
+/* ---- run.c: docker-style options; the container itself is described by lib/bundle ---- */
 
 #define CLI_LIST_MAX 64
 
 struct cli_run_options {
-    const char *name;
-    const char *rootfs;
+    struct bt_bundle_options container; /* what config.json says; its lists point into the
+                                         * arrays below */
     const char *bundle;
-    bool remove, detach, tty, interactive, read_only, userns;
+    bool remove, detach, interactive;
     const char *env[CLI_LIST_MAX];
-    int env_count;
-    const char *workdir;
-    const char *user;
-    const char *hostname;
-    long long memory; /* bytes, 0: none */
-    double cpus;      /* 0: none */
-    long long pids_limit;
     const char *ulimits[CLI_LIST_MAX];
-    int ulimit_count;
     const char *volumes[CLI_LIST_MAX];
-    int volume_count;
     const char *tmpfs[CLI_LIST_MAX];
-    int tmpfs_count;
-    const char *network; /* none | host */
     const char *cap_add[CLI_LIST_MAX];
-    int cap_add_count;
     const char *cap_drop[CLI_LIST_MAX];
-    int cap_drop_count;
     const char *init_args[CLI_LIST_MAX];
-    int init_arg_count;
-    char **command;        /* NULL-terminated; NULL: the image's default (sh) */
-    const char *storage;   /* dir (default), overlay or btrfs */
-    const char *root_path; /* root.path to write: the rootfs, or the shim's storage mount point */
+    size_t init_arg_count;
+    const char *storage;       /* dir (default), overlay or btrfs */
     const char *cgroup_parent; /* --cgroup-parent: the container's cgroup is P/NAME */
 };
 

@@ -23,6 +23,8 @@ static const char usage[] = "Usage: bottle [--root DIR] [--state DIR] COMMAND [A
                             "  ps       list containers\n"
                             "  inspect  print a container's state as JSON\n"
                             "  rm       remove a container\n"
+                            "  start, stop, restart NAME   a service of bottled\n"
+                            "  events   stream bottled's events\n"
                             "\n"
                             "Run 'bottle COMMAND -h' for a command's options.\n";
 
@@ -63,9 +65,10 @@ static const struct {
     const char *name;
     int (*fn)(const struct cli_globals *globals, int argc, char **argv);
 } verbs[] = {
-    {"run", cli_cmd_run},         {"spec", cli_cmd_spec}, {"exec", cli_cmd_exec},
-    {"kill", cli_cmd_kill},       {"logs", cli_cmd_logs}, {"ps", cli_cmd_ps},
-    {"inspect", cli_cmd_inspect}, {"rm", cli_cmd_rm},
+    {"run", cli_cmd_run},         {"spec", cli_cmd_spec},       {"exec", cli_cmd_exec},
+    {"kill", cli_cmd_kill},       {"logs", cli_cmd_logs},       {"ps", cli_cmd_ps},
+    {"inspect", cli_cmd_inspect}, {"rm", cli_cmd_rm},           {"start", cli_cmd_start},
+    {"stop", cli_cmd_stop},       {"restart", cli_cmd_restart}, {"events", cli_cmd_events},
 };
 
 int main(int argc, char **argv)

@@ -84,7 +84,7 @@ static long long parse_size(const char *text)
     return (long long)(value * unit);
 }
 
-static void push(const char **list, int *count, const char *item, const char *what)
+static void push(const char **list, size_t *count, const char *item, const char *what)
 {
     if (*count == CLI_LIST_MAX)
         cli_die("too many %s options (at most %d)", what, CLI_LIST_MAX);
@@ -93,6 +93,13 @@ static void push(const char **list, int *count, const char *item, const char *wh
 
 static void parse(struct cli_run_options *o, int argc, char **argv)
 {
+    struct bt_bundle_options *container = &o->container;
+    container->env = o->env;
+    container->ulimits = o->ulimits;
+    container->volumes = o->volumes;
+    container->tmpfs = o->tmpfs;
+    container->cap_add = o->cap_add;
+    container->cap_drop = o->cap_drop;
     enum {
         O_NAME = 256,
         O_ROOTFS,
@@ -145,39 +152,39 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
     char *end;
     while ((opt = getopt_long(argc, argv, "+dtie:w:u:m:v:h", longopts, NULL)) != -1) {
         switch (opt) {
-        case O_NAME: o->name = optarg; break;
-        case O_ROOTFS: o->rootfs = optarg; break;
+        case O_NAME: container->name = optarg; break;
+        case O_ROOTFS: container->rootfs = optarg; break;
         case O_BUNDLE: o->bundle = optarg; break;
         case 'd': o->detach = true; break;
-        case 't': o->tty = true; break;
+        case 't': container->tty = true; break;
         case 'i': o->interactive = true; break;
-        case 'e': push(o->env, &o->env_count, optarg, "-e"); break;
-        case 'w': o->workdir = optarg; break;
-        case 'u': o->user = optarg; break;
-        case O_HOSTNAME: o->hostname = optarg; break;
-        case 'm': o->memory = parse_size(optarg); break;
+        case 'e': push(o->env, &container->env_count, optarg, "-e"); break;
+        case 'w': container->workdir = optarg; break;
+        case 'u': container->user = optarg; break;
+        case O_HOSTNAME: container->hostname = optarg; break;
+        case 'm': container->memory = parse_size(optarg); break;
         case O_CPUS:
-            o->cpus = strtod(optarg, &end);
-            if (*end || o->cpus <= 0 || o->cpus > 4096)
+            container->cpus = strtod(optarg, &end);
+            if (*end || container->cpus <= 0 || container->cpus > 4096)
                 cli_die("invalid --cpus '%s'", optarg);
             break;
         case O_PIDS:
-            o->pids_limit = strtoll(optarg, &end, 10);
-            if (*end || o->pids_limit <= 0)
+            container->pids_limit = strtoll(optarg, &end, 10);
+            if (*end || container->pids_limit <= 0)
                 cli_die("invalid --pids-limit '%s'", optarg);
             break;
-        case O_ULIMIT: push(o->ulimits, &o->ulimit_count, optarg, "--ulimit"); break;
-        case 'v': push(o->volumes, &o->volume_count, optarg, "-v"); break;
-        case O_TMPFS: push(o->tmpfs, &o->tmpfs_count, optarg, "--tmpfs"); break;
-        case O_READONLY: o->read_only = true; break;
+        case O_ULIMIT: push(o->ulimits, &container->ulimit_count, optarg, "--ulimit"); break;
+        case 'v': push(o->volumes, &container->volume_count, optarg, "-v"); break;
+        case O_TMPFS: push(o->tmpfs, &container->tmpfs_count, optarg, "--tmpfs"); break;
+        case O_READONLY: container->read_only = true; break;
         case O_NETWORK:
             if (strcmp(optarg, "none") != 0 && strcmp(optarg, "host") != 0)
                 cli_die("--network %s: only none and host are supported so far", optarg);
-            o->network = optarg;
+            container->network = optarg;
             break;
-        case O_CAPADD: push(o->cap_add, &o->cap_add_count, optarg, "--cap-add"); break;
-        case O_CAPDROP: push(o->cap_drop, &o->cap_drop_count, optarg, "--cap-drop"); break;
-        case O_USERNS: o->userns = true; break;
+        case O_CAPADD: push(o->cap_add, &container->cap_add_count, optarg, "--cap-add"); break;
+        case O_CAPDROP: push(o->cap_drop, &container->cap_drop_count, optarg, "--cap-drop"); break;
+        case O_USERNS: container->userns = true; break;
         case O_INITARG: push(o->init_args, &o->init_arg_count, optarg, "--init-arg"); break;
         case O_RM: o->remove = true; break;
         case O_CGROUP_PARENT: o->cgroup_parent = optarg; break;
@@ -191,15 +198,18 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         default: fputs(usage, stderr); exit(125);
         }
     }
-    if (!o->rootfs && !o->bundle) {
+    if (!container->rootfs && !o->bundle) {
         if (optind < argc)
             cli_die("run: images are not supported yet: use --rootfs DIR or --bundle DIR");
         cli_die("run: --rootfs DIR or --bundle DIR is required");
     }
-    if (o->rootfs && o->bundle)
+    if (container->rootfs && o->bundle)
         cli_die("run: --rootfs and --bundle exclude each other");
-    o->command = optind < argc ? argv + optind : NULL;
-    if (o->bundle && o->command)
+    if (optind < argc) {
+        container->command = (const char *const *)(argv + optind);
+        container->command_count = (size_t)(argc - optind);
+    }
+    if (o->bundle && container->command_count)
         cli_die("run: --bundle runs the bundle's own process.args; no COMMAND allowed");
 }
 
@@ -269,44 +279,45 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
 {
     struct cli_run_options o = {0};
     parse(&o, argc, argv);
+    struct bt_bundle_options *container = &o.container;
     char default_name[32];
-    if (!o.name) {
+    if (!container->name) {
         snprintf(default_name, sizeof(default_name), "run-%d", (int)getpid());
-        o.name = default_name;
+        container->name = default_name;
     }
     /* Before anything is written: the name becomes paths under --state and --root. */
-    if (!bt_name_valid(o.name))
+    if (!bt_name_valid(container->name))
         cli_die("invalid container name '%s' (letters, digits, '_', '.', '-'; at most %d; not "
                 "starting with '.', '_' or '-')",
-                o.name, BT_NAME_MAX);
+                container->name, BT_NAME_MAX);
     char bundle[PATH_MAX], storage_root[PATH_MAX], layer[PATH_MAX];
     bool own_bundle = false;
     bool copy_on_write = o.storage && strcmp(o.storage, "dir") != 0;
     if (copy_on_write) {
-        if (!o.rootfs)
+        if (!container->rootfs)
             cli_die("run: --storage %s needs --rootfs", o.storage);
-        if (!realpath(o.rootfs, layer))
-            cli_die("--rootfs %s: %s", o.rootfs, strerror(errno));
+        if (!realpath(container->rootfs, layer))
+            cli_die("--rootfs %s: %s", container->rootfs, strerror(errno));
         snprintf(storage_root, sizeof(storage_root), "%s/containers/%s/rootfs", globals->root,
-                 o.name);
-        o.root_path = storage_root;
+                 container->name);
+        container->root_path = storage_root;
     }
     if (o.bundle) {
         snprintf(bundle, sizeof(bundle), "%s", o.bundle);
     } else {
         struct bt_err err = {0};
         char *config = NULL;
-        if (cli_bundle_build(&o, &config, &err) < 0)
+        if (bt_bundle_build(container, &config, &err) < 0)
             cli_die("%s", err.msg);
-        snprintf(bundle, sizeof(bundle), "%s/bundles/%s", globals->state, o.name);
+        snprintf(bundle, sizeof(bundle), "%s/bundles/%s", globals->state, container->name);
         mkdirs(bundle);
         char path[PATH_MAX + 16];
         snprintf(path, sizeof(path), "%s/config.json", bundle);
-        if (access(path, F_OK) == 0 && stale_bundle(globals, o.name))
+        if (access(path, F_OK) == 0 && stale_bundle(globals, container->name))
             unlink(path);
         FILE *f = fopen(path, "wx");
         if (!f)
-            cli_die("container %s exists already (%s: %s)", o.name, path, strerror(errno));
+            cli_die("container %s exists already (%s: %s)", container->name, path, strerror(errno));
         fputs(config, f);
         if (fclose(f) != 0)
             cli_die("write %s: %s", path, strerror(errno));
@@ -337,7 +348,7 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
     args[n++] = "--bundle";
     args[n++] = bundle;
     args[n++] = "--id";
-    args[n++] = o.name;
+    args[n++] = container->name;
     args[n++] = "--state";
     args[n++] = globals->state;
     args[n++] = "--init";
@@ -356,13 +367,13 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
         args[n++] = strcmp(o.storage, "overlay") == 0 ? "--layer" : "--image";
         args[n++] = layer;
     }
-    for (int i = 0; i < o.init_arg_count; i++) {
+    for (size_t i = 0; i < o.init_arg_count; i++) {
         args[n++] = "--init-arg";
         args[n++] = o.init_args[i];
     }
     args[n] = NULL;
     if (o.detach)
-        return start_detached(shim, (char **)args, ready, o.name);
+        return start_detached(shim, (char **)args, ready, container->name);
     execv(shim, (char **)args);
     int saved = errno;
     if (own_bundle) {

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The main demo (`make demo`): containers on the default busybox rootfs, run by `bottle run`
-# with no daemon. Shows bottle-init as PID 1 reaping orphans and passing a forwarded SIGTERM
-# through, a fork bomb held by --pids-limit, a memory hog OOM-killed under -m, an overlay
-# rootfs that leaves the image untouched. Uses its own state/root dirs and cgroup parent and
+# with no daemon, then supervised by bottled. Shows bottle-init as PID 1 reaping orphans and
+# passing a forwarded SIGTERM through, a fork bomb held by --pids-limit, a memory hog
+# OOM-killed under -m, an overlay rootfs that leaves the image untouched, a crashing service
+# restarted with backoff, and containers that outlive a SIGKILLed bottled and are re-adopted. Uses its own state/root dirs and cgroup parent and
 # removes them at the end. Needs root.
 set -u
 build=$(realpath "${1:-build}")
@@ -12,7 +13,9 @@ rootfs=$build/rootfs/busybox
 tmp=$(mktemp -d /tmp/bottle-demo.XXXXXX)
 parent=bottle-demo-$$
 export BOTTLE_STATE=$tmp/state BOTTLE_ROOT=$tmp/root
+bottled=
 cleanup() {
+    [ -n "$bottled" ] && kill -TERM "$bottled" 2>/dev/null && wait "$bottled" 2>/dev/null
     for d in /sys/fs/cgroup/*/"$parent" /sys/fs/cgroup/"$parent"; do [ -d "$d" ] && rmdir "$d"; done
     rm -rf "$tmp"
 }
@@ -53,6 +56,37 @@ step "overlay storage: the container deletes /bin/ls, the image keeps it"
 run --name demo-overlay --storage overlay -- sh -c 'rm /bin/ls && echo "deleted /bin/ls in the container"'
 expect 0 "done"
 [ -e "$rootfs/bin/ls" ] && echo "-> the image still has /bin/ls" || { echo "-> the image lost /bin/ls"; failed=1; }
+
+step "supervision: bottled restarts a crashing service with backoff and survives its own SIGKILL"
+mkdir -p "$tmp/services"
+cat >"$tmp/services/crasher.json" <<JSON
+{"name": "crasher", "rootfs": "$rootfs", "command": ["sh", "-c", "echo working; sleep 0.3; exit 1"],
+ "restart": "on-failure", "backoff": {"initial_ms": 100, "max_ms": 1000}}
+JSON
+cat >"$tmp/services/steady.json" <<JSON
+{"name": "steady", "rootfs": "$rootfs", "command": ["sleep", "1000"], "restart": "always"}
+JSON
+start_bottled() {
+    "$build/bin/bottled" --config "$tmp/services" --cgroup-parent "$parent" 2>>"$tmp/bottled.log" &
+    bottled=$!
+    i=0; while [ ! -S "$BOTTLE_STATE/bottled.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+}
+start_bottled
+sleep 3
+timeout 2 "$bottle" events | grep -E '"type":"(backoff|up)"' | grep crasher | head -6 |
+    sed 's/^/   /'
+echo "-> SIGKILL to bottled; the containers keep running"
+steady_pid=$(cat "$BOTTLE_STATE/containers/steady/pid")
+kill -KILL "$bottled"; wait "$bottled" 2>/dev/null; rm -f "$BOTTLE_STATE/bottled.sock"
+if kill -0 "$steady_pid" 2>/dev/null; then echo "-> steady still runs (pid $steady_pid)"; else
+    echo "-> steady died with bottled"; failed=1; fi
+start_bottled
+sleep 1
+if timeout 2 "$bottle" events | grep -q '"type":"adopted","name":"steady"'; then
+    echo "-> a new bottled adopted it"; else echo "-> steady was not adopted"; failed=1; fi
+kill -TERM "$bottled"; wait "$bottled" 2>/dev/null
+if kill -0 "$steady_pid" 2>/dev/null; then echo "-> SIGTERM to bottled left steady running"; failed=1
+else echo "-> SIGTERM to bottled stopped every service"; fi
 
 echo
 [ "$failed" -eq 0 ] && echo "demo: all steps behaved as expected" || echo "demo: a step misbehaved"

@@ -10,22 +10,16 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "proc.h"
 #include "rootfs.h"
 
 static int read_record(const char *dir, const char *name, char *buf, size_t len)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, len - 1);
-    close(fd);
-    if (n < 0)
-        return -EIO;
-    buf[n] = '\0';
+    int ret = bt_proc_read_file(path, O_NOFOLLOW, buf, len);
     buf[strcspn(buf, "\n")] = '\0';
-    return 0;
+    return ret < 0 ? ret : 0;
 }
 
 int bt_leftovers_kill(const char *state_dir, struct bt_err *err)

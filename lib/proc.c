@@ -111,19 +111,28 @@ void bt_proc_close_range(int first, int last)
         close(fd);
 }
 
+int bt_proc_read_file(const char *path, int flags, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, len - 1);
+    int saved = errno;
+    close(fd);
+    if (n < 0)
+        return -saved;
+    buf[n] = '\0';
+    return (int)n;
+}
+
 int bt_proc_stat(pid_t pid, pid_t *ppid, char *state)
 {
     char path[64], buf[512];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    int saved = errno;
-    close(fd);
+    int n = bt_proc_read_file(path, 0, buf, sizeof(buf));
     if (n <= 0)
-        return n < 0 ? -saved : -ESRCH;
-    buf[n] = '\0';
+        return n < 0 ? n : -ESRCH;
     /* The command name may hold spaces and parentheses: the state follows the last ')'. */
     char *p = strrchr(buf, ')');
     if (!p || p[1] != ' ')

@@ -30,6 +30,12 @@ void bt_proc_close_range(int first, int last);
  * value or -errno. */
 int bt_proc_for_each_descendant(pid_t root, int (*fn)(pid_t pid, void *data), void *data);
 
+/* Reads the small file PATH (opened O_RDONLY | O_CLOEXEC | FLAGS, e.g. O_NOFOLLOW) into BUF with
+ * one read(2) of at most LEN - 1 bytes, and NUL-terminates it; BUF is "" on failure. Made for
+ * /proc files and one-line records, which one read returns whole. Returns the number of bytes
+ * read, or -errno. Uses no heap; async-signal-safe. */
+int bt_proc_read_file(const char *path, int flags, char *buf, size_t len);
+
 /* Reads the parent pid and one-letter state of PID from /proc/PID/stat. Returns 0 or -errno. */
 int bt_proc_stat(pid_t pid, pid_t *ppid, char *state);
 

@@ -1,6 +1,7 @@
 /* Process attributes: see procattr.h. Runs between fork and exec: no malloc and no stdio here
  * (snprintf into stack buffers only), and the passwd/group reader uses one stack buffer. */
 #include "procattr.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,15 +141,9 @@ int bt_procattr_parse_ulimit(const char *arg, struct bt_rlimit *limit, struct bt
 static int read_long(const char *path, long *value)
 {
     char buf[32];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    int saved = errno;
-    close(fd);
+    int n = bt_proc_read_file(path, 0, buf, sizeof(buf));
     if (n <= 0)
-        return n < 0 ? -saved : -EINVAL;
-    buf[n] = '\0';
+        return n < 0 ? n : -EINVAL;
     char *end;
     errno = 0;
     *value = strtol(buf, &end, 10);

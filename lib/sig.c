@@ -1,5 +1,6 @@
 /* Signal names and raw kernel signal masks: see sig.h. */
 #include "sig.h"
+#include "proc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -124,6 +125,30 @@ int bt_sig_setmask(bt_sigmask_t mask, bt_sigmask_t *old)
     return 0;
 }
 
+/* The kernel's struct sigaction for rt_sigaction on x86_64 and aarch64. */
+struct kernel_sigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    bt_sigmask_t mask;
+};
+
+int bt_sig_reset_ignored(void)
+{
+    int count = 0;
+    for (int sig = 1; sig <= BT_SIG_MAX; sig++) {
+        struct kernel_sigaction old;
+        if (sig == SIGKILL || sig == SIGSTOP ||
+            syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof(bt_sigmask_t)) < 0 ||
+            old.handler != (void *)SIG_IGN)
+            continue;
+        struct kernel_sigaction dfl = {.handler = (void *)SIG_DFL};
+        if (syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(bt_sigmask_t)) == 0)
+            count++;
+    }
+    return count;
+}
+
 int bt_sig_signalfd(bt_sigmask_t mask, int flags)
 {
     long fd = syscall(SYS_signalfd4, -1, &mask, sizeof(mask), flags);
@@ -137,15 +162,9 @@ int bt_sig_read_mask(int pid, const char *field, bt_sigmask_t *out)
         snprintf(path, sizeof(path), "/proc/%d/status", pid);
     else
         snprintf(path, sizeof(path), "/proc/self/status");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    int saved = errno;
-    close(fd);
-    if (n < 0)
-        return -saved;
-    buf[n] = '\0';
+    int ret = bt_proc_read_file(path, 0, buf, sizeof(buf));
+    if (ret < 0)
+        return ret;
     char key[32];
     snprintf(key, sizeof(key), "\n%s:", field);
     char *p = strstr(buf, key);

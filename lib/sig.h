@@ -32,6 +32,11 @@ int bt_sig_setmask(bt_sigmask_t mask, bt_sigmask_t *old);
  * fd or -errno. */
 int bt_sig_signalfd(bt_sigmask_t mask, int flags);
 
+/* Sets every signal that is ignored (SIG_IGN) back to its default action, with the raw
+ * rt_sigaction system call: libc's sigaction refuses the signals it reserves (32-34), which a
+ * parent may still have ignored. Returns how many were reset. Async-signal-safe. */
+int bt_sig_reset_ignored(void);
+
 /* Reads the process's pending mask from /proc/self/status (SigPnd|ShdPnd) or, with FIELD,
  * another mask line such as "SigBlk" of PID (0 for self). Returns 0 or -errno. */
 int bt_sig_read_mask(int pid, const char *field, bt_sigmask_t *out);

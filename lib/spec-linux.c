@@ -45,42 +45,43 @@ static int parse_namespaces(struct ctx *c, const char *path, struct json_object 
 {
     static const char *const known[] = {"type", "path", NULL};
     struct bt_spec *spec = c->spec;
-    char p[KEYPATH_MAX], q[KEYPATH_MAX], shown[SHOWN_MAX];
+    char p[BT_JSONREAD_PATH_MAX], q[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
     size_t n;
-    int ret = bt_spec_i_get_array(c, path, list, BT_SPEC_NS_COUNT + 1, &n);
+    int ret = bt_jsonread_get_array(&c->json, path, list, BT_SPEC_NS_COUNT + 1, &n);
     if (ret < 0)
         return ret;
     spec->namespaces = calloc(n ? n : 1, sizeof(*spec->namespaces));
     if (!spec->namespaces)
-        return bt_spec_i_oom(c);
+        return bt_jsonread_oom(&c->json);
     for (size_t i = 0; i < n; i++) {
         struct json_object *obj = json_object_array_get_idx(list, i);
         struct bt_spec_namespace *ns = &spec->namespaces[i];
         const char *type;
-        bt_spec_i_item(p, path, i);
+        bt_jsonread_item(p, path, i);
         ret = bt_spec_i_check_keys(c, p, obj, known, NULL);
         if (ret < 0)
             return ret;
-        if (!bt_spec_i_member(obj, "type"))
-            return bt_spec_i_missing(c, bt_spec_i_sub(q, p, "type"));
-        ret = bt_spec_i_get_str(c, bt_spec_i_sub(q, p, "type"), bt_spec_i_member(obj, "type"),
-                                SHOWN_MAX, &type);
+        if (!bt_jsonread_member(obj, "type"))
+            return bt_jsonread_missing(&c->json, bt_jsonread_sub(q, p, "type"));
+        ret = bt_jsonread_get_str(&c->json, bt_jsonread_sub(q, p, "type"),
+                                  bt_jsonread_member(obj, "type"), BT_JSONREAD_SHOWN_MAX, &type);
         if (ret < 0)
             return ret;
         int t = 0;
         while (t < BT_SPEC_NS_COUNT && strcmp(namespace_types[t].name, type) != 0)
             t++;
         if (t == BT_SPEC_NS_COUNT)
-            return bt_spec_i_fail(c, q, "%s namespace '%s'",
-                                  strcmp(type, "time") == 0 ? "unsupported" : "unknown",
-                                  bt_spec_i_printable(shown, sizeof(shown), type));
+            return bt_jsonread_fail(&c->json, q, "%s namespace '%s'",
+                                    strcmp(type, "time") == 0 ? "unsupported" : "unknown",
+                                    bt_jsonread_printable(shown, sizeof(shown), type));
         ns->type = (enum bt_spec_ns_type)t;
         if (bt_spec_find_ns(spec, ns->type))
-            return bt_spec_i_fail(c, q, "namespace '%s' is listed twice", type);
+            return bt_jsonread_fail(&c->json, q, "namespace '%s' is listed twice", type);
         spec->namespaces_len = i + 1;
-        ret = bt_spec_i_field_str(c, p, obj, "path", false, BT_SPEC_STRING_MAX, &ns->path);
+        ret = bt_jsonread_field_str(&c->json, p, obj, "path", false, BT_SPEC_STRING_MAX, &ns->path);
         if (ret == 0 && ns->path)
-            ret = bt_spec_i_check_abs_path(c, bt_spec_i_sub(q, p, "path"), ns->path);
+            ret =
+                bt_jsonread_check_abs_path(&c->json, bt_jsonread_sub(q, p, "path"), ns->path, true);
         if (ret < 0)
             return ret;
     }
@@ -96,41 +97,42 @@ static int parse_id_mappings(struct ctx *c, const char *path, struct json_object
                              struct bt_spec_id_map **out, size_t *len)
 {
     static const char *const known[] = {"containerID", "hostID", "size", NULL};
-    char p[KEYPATH_MAX];
+    char p[BT_JSONREAD_PATH_MAX];
     size_t n;
-    int ret = bt_spec_i_get_array(c, path, list, BT_SPEC_IDMAP_MAX, &n);
+    int ret = bt_jsonread_get_array(&c->json, path, list, BT_SPEC_IDMAP_MAX, &n);
     if (ret < 0)
         return ret;
     *out = calloc(n ? n : 1, sizeof(**out));
     if (!*out)
-        return bt_spec_i_oom(c);
+        return bt_jsonread_oom(&c->json);
     *len = n;
     for (size_t i = 0; i < n; i++) {
         struct json_object *obj = json_object_array_get_idx(list, i);
         uint64_t container_id, host_id, size;
-        bt_spec_i_item(p, path, i);
+        bt_jsonread_item(p, path, i);
         ret = bt_spec_i_check_keys(c, p, obj, known, NULL);
         if (ret == 0)
-            ret = bt_spec_i_field_u64(c, p, obj, "containerID", true, UINT32_MAX, NULL,
-                                      &container_id);
+            ret = bt_jsonread_field_u64(&c->json, p, obj, "containerID", true, UINT32_MAX, NULL,
+                                        &container_id);
         if (ret == 0)
-            ret = bt_spec_i_field_u64(c, p, obj, "hostID", true, UINT32_MAX, NULL, &host_id);
+            ret =
+                bt_jsonread_field_u64(&c->json, p, obj, "hostID", true, UINT32_MAX, NULL, &host_id);
         if (ret == 0)
-            ret = bt_spec_i_field_u64(c, p, obj, "size", true, UINT32_MAX, NULL, &size);
+            ret = bt_jsonread_field_u64(&c->json, p, obj, "size", true, UINT32_MAX, NULL, &size);
         if (ret < 0)
             return ret;
         if (size == 0)
-            return bt_spec_i_fail(c, p, "size must not be 0");
+            return bt_jsonread_fail(&c->json, p, "size must not be 0");
         if (container_id + size > (uint64_t)UINT32_MAX + 1 ||
             host_id + size > (uint64_t)UINT32_MAX + 1)
-            return bt_spec_i_fail(c, p, "range goes past 4294967295");
+            return bt_jsonread_fail(&c->json, p, "range goes past 4294967295");
         (*out)[i] =
             (struct bt_spec_id_map){(uint32_t)container_id, (uint32_t)host_id, (uint32_t)size};
         for (size_t j = 0; j < i; j++) {
             struct bt_spec_id_map *other = &(*out)[j];
             if (ranges_overlap(container_id, other->container_id, size, other->size) ||
                 ranges_overlap(host_id, other->host_id, size, other->size))
-                return bt_spec_i_fail(c, p, "overlaps %s[%zu]", path, j);
+                return bt_jsonread_fail(&c->json, p, "overlaps %s[%zu]", path, j);
         }
     }
     return 0;
@@ -139,7 +141,7 @@ static int parse_id_mappings(struct ctx *c, const char *path, struct json_object
 /* "0-3,6": the cpuset list format. */
 static int check_cpu_list(struct ctx *c, const char *path, const char *value)
 {
-    char shown[SHOWN_MAX];
+    char shown[BT_JSONREAD_SHOWN_MAX];
     const char *s = value;
     while (*s) {
         char *end;
@@ -162,22 +164,22 @@ static int check_cpu_list(struct ctx *c, const char *path, const char *value)
     if (s != value)
         return 0;
 bad:
-    return bt_spec_i_fail(c, path, "'%s' is not a list such as '0-3,6'",
-                          bt_spec_i_printable(shown, sizeof(shown), value));
+    return bt_jsonread_fail(&c->json, path, "'%s' is not a list such as '0-3,6'",
+                            bt_jsonread_printable(shown, sizeof(shown), value));
 }
 
 /* An optional integer in MIN..MAX where 0 means unset, as runc reads Go's zero values. */
 static int field_unset0(struct ctx *c, const char *path, struct json_object *obj, const char *key,
                         uint64_t min, uint64_t max, bool *has, uint64_t *out)
 {
-    char p[KEYPATH_MAX];
+    char p[BT_JSONREAD_PATH_MAX];
     uint64_t value = 0;
-    int ret = bt_spec_i_field_u64(c, path, obj, key, false, UINT64_MAX, NULL, &value);
+    int ret = bt_jsonread_field_u64(&c->json, path, obj, key, false, UINT64_MAX, NULL, &value);
     if (ret == 0 && value != 0 && (value < min || value > max))
-        ret =
-            bt_spec_i_fail(c, bt_spec_i_sub(p, path, key),
-                           "%" PRIu64 " is out of range (%" PRIu64 "..%" PRIu64 ", or 0 for unset)",
-                           value, min, max);
+        ret = bt_jsonread_fail(&c->json, bt_jsonread_sub(p, path, key),
+                               "%" PRIu64 " is out of range (%" PRIu64 "..%" PRIu64
+                               ", or 0 for unset)",
+                               value, min, max);
     *has = ret == 0 && value != 0;
     *out = value;
     return ret;
@@ -187,108 +189,109 @@ static int field_unset0(struct ctx *c, const char *path, struct json_object *obj
 static int parse_resources(struct ctx *c, const char *path, struct json_object *obj)
 {
     static const char *const known[] = {"memory", "cpu", "pids", "blockIO", "devices", NULL};
-    static const struct unsupported unsupported[] = {
+    static const struct bt_jsonread_unsupported unsupported[] = {
         {"hugepageLimits", "hugepage limits are not supported"},
         {"network", "network class and priorities are not supported"},
         {"rdma", "rdma limits are not supported"},
         {"unified", "raw cgroup v2 files (unified) are not supported"},
         {NULL, NULL}};
     static const char *const memory_known[] = {"limit", "reservation", "swap", NULL};
-    static const struct unsupported memory_unsupported[] = {{"kernel", NULL},
-                                                            {"kernelTCP", NULL},
-                                                            {"swappiness", NULL},
-                                                            {"disableOOMKiller", NULL},
-                                                            {"useHierarchy", NULL},
-                                                            {"checkBeforeUpdate", NULL},
-                                                            {NULL, NULL}};
+    static const struct bt_jsonread_unsupported memory_unsupported[] = {{"kernel", NULL},
+                                                                        {"kernelTCP", NULL},
+                                                                        {"swappiness", NULL},
+                                                                        {"disableOOMKiller", NULL},
+                                                                        {"useHierarchy", NULL},
+                                                                        {"checkBeforeUpdate", NULL},
+                                                                        {NULL, NULL}};
     static const char *const cpu_known[] = {"shares", "quota", "period", "cpus", "mems", NULL};
-    static const struct unsupported cpu_unsupported[] = {{"realtimeRuntime", NULL},
-                                                         {"realtimePeriod", NULL},
-                                                         {"burst", NULL},
-                                                         {"idle", NULL},
-                                                         {NULL, NULL}};
+    static const struct bt_jsonread_unsupported cpu_unsupported[] = {{"realtimeRuntime", NULL},
+                                                                     {"realtimePeriod", NULL},
+                                                                     {"burst", NULL},
+                                                                     {"idle", NULL},
+                                                                     {NULL, NULL}};
     static const char *const pids_known[] = {"limit", NULL};
     static const char *const blkio_known[] = {"weight", NULL};
-    static const struct unsupported blkio_unsupported[] = {{"leafWeight", NULL},
-                                                           {"weightDevice", NULL},
-                                                           {"throttleReadBpsDevice", NULL},
-                                                           {"throttleWriteBpsDevice", NULL},
-                                                           {"throttleReadIOPSDevice", NULL},
-                                                           {"throttleWriteIOPSDevice", NULL},
-                                                           {NULL, NULL}};
+    static const struct bt_jsonread_unsupported blkio_unsupported[] = {
+        {"leafWeight", NULL},
+        {"weightDevice", NULL},
+        {"throttleReadBpsDevice", NULL},
+        {"throttleWriteBpsDevice", NULL},
+        {"throttleReadIOPSDevice", NULL},
+        {"throttleWriteIOPSDevice", NULL},
+        {NULL, NULL}};
     struct bt_spec_resources *res = &c->spec->resources;
-    char p[KEYPATH_MAX], q[KEYPATH_MAX];
+    char p[BT_JSONREAD_PATH_MAX], q[BT_JSONREAD_PATH_MAX];
     struct json_object *value;
     uint64_t u = 0;
     int ret = bt_spec_i_check_keys(c, path, obj, known, unsupported);
     if (ret < 0)
         return ret;
 
-    if ((value = bt_spec_i_member(obj, "memory"))) {
-        bt_spec_i_sub(p, path, "memory");
+    if ((value = bt_jsonread_member(obj, "memory"))) {
+        bt_jsonread_sub(p, path, "memory");
         ret = bt_spec_i_check_keys(c, p, value, memory_known, memory_unsupported);
         if (ret == 0)
-            ret = bt_spec_i_field_i64(c, p, value, "limit", false, -1, INT64_MAX,
-                                      &res->has_memory_limit, &res->memory_limit);
+            ret = bt_jsonread_field_i64(&c->json, p, value, "limit", false, -1, INT64_MAX,
+                                        &res->has_memory_limit, &res->memory_limit);
         if (ret == 0)
-            ret = bt_spec_i_field_i64(c, p, value, "reservation", false, -1, INT64_MAX,
-                                      &res->has_memory_reservation, &res->memory_reservation);
+            ret = bt_jsonread_field_i64(&c->json, p, value, "reservation", false, -1, INT64_MAX,
+                                        &res->has_memory_reservation, &res->memory_reservation);
         if (ret == 0)
-            ret = bt_spec_i_field_i64(c, p, value, "swap", false, -1, INT64_MAX,
-                                      &res->has_memory_swap, &res->memory_swap);
+            ret = bt_jsonread_field_i64(&c->json, p, value, "swap", false, -1, INT64_MAX,
+                                        &res->has_memory_swap, &res->memory_swap);
         if (ret < 0)
             return ret;
         if (res->has_memory_limit && res->has_memory_swap && res->memory_limit > 0 &&
             res->memory_swap >= 0 && res->memory_swap < res->memory_limit)
-            return bt_spec_i_fail(c, bt_spec_i_sub(q, p, "swap"),
-                                  "%" PRId64 " is below limit (%" PRId64
-                                  "): swap counts memory+swap",
-                                  res->memory_swap, res->memory_limit);
+            return bt_jsonread_fail(&c->json, bt_jsonread_sub(q, p, "swap"),
+                                    "%" PRId64 " is below limit (%" PRId64
+                                    "): swap counts memory+swap",
+                                    res->memory_swap, res->memory_limit);
     }
 
-    if ((value = bt_spec_i_member(obj, "cpu"))) {
-        bt_spec_i_sub(p, path, "cpu");
+    if ((value = bt_jsonread_member(obj, "cpu"))) {
+        bt_jsonread_sub(p, path, "cpu");
         ret = bt_spec_i_check_keys(c, p, value, cpu_known, cpu_unsupported);
         if (ret == 0)
             ret = field_unset0(c, p, value, "shares", 2, 262144, &res->has_cpu_shares,
                                &res->cpu_shares);
         if (ret == 0)
-            ret = bt_spec_i_field_i64(c, p, value, "quota", false, -1, INT64_MAX,
-                                      &res->has_cpu_quota, &res->cpu_quota);
+            ret = bt_jsonread_field_i64(&c->json, p, value, "quota", false, -1, INT64_MAX,
+                                        &res->has_cpu_quota, &res->cpu_quota);
         if (ret == 0 && res->cpu_quota > 0 && res->cpu_quota < 1000)
-            ret = bt_spec_i_fail(c, bt_spec_i_sub(q, p, "quota"),
-                                 "%" PRId64 " is below the kernel's minimum of 1000 microseconds",
-                                 res->cpu_quota);
+            ret = bt_jsonread_fail(&c->json, bt_jsonread_sub(q, p, "quota"),
+                                   "%" PRId64 " is below the kernel's minimum of 1000 microseconds",
+                                   res->cpu_quota);
         res->has_cpu_quota = res->cpu_quota != 0;
         if (ret == 0)
             ret = field_unset0(c, p, value, "period", 1000, 1000000, &res->has_cpu_period,
                                &res->cpu_period);
         if (ret == 0)
-            ret =
-                bt_spec_i_field_str(c, p, value, "cpus", false, BT_SPEC_STRING_MAX, &res->cpu_cpus);
+            ret = bt_jsonread_field_str(&c->json, p, value, "cpus", false, BT_SPEC_STRING_MAX,
+                                        &res->cpu_cpus);
         if (ret == 0 && res->cpu_cpus)
-            ret = check_cpu_list(c, bt_spec_i_sub(q, p, "cpus"), res->cpu_cpus);
+            ret = check_cpu_list(c, bt_jsonread_sub(q, p, "cpus"), res->cpu_cpus);
         if (ret == 0)
-            ret =
-                bt_spec_i_field_str(c, p, value, "mems", false, BT_SPEC_STRING_MAX, &res->cpu_mems);
+            ret = bt_jsonread_field_str(&c->json, p, value, "mems", false, BT_SPEC_STRING_MAX,
+                                        &res->cpu_mems);
         if (ret == 0 && res->cpu_mems)
-            ret = check_cpu_list(c, bt_spec_i_sub(q, p, "mems"), res->cpu_mems);
+            ret = check_cpu_list(c, bt_jsonread_sub(q, p, "mems"), res->cpu_mems);
         if (ret < 0)
             return ret;
     }
 
-    if ((value = bt_spec_i_member(obj, "pids"))) {
-        bt_spec_i_sub(p, path, "pids");
+    if ((value = bt_jsonread_member(obj, "pids"))) {
+        bt_jsonread_sub(p, path, "pids");
         ret = bt_spec_i_check_keys(c, p, value, pids_known, NULL);
         if (ret == 0)
-            ret = bt_spec_i_field_i64(c, p, value, "limit", true, -1, INT64_MAX,
-                                      &res->has_pids_limit, &res->pids_limit);
+            ret = bt_jsonread_field_i64(&c->json, p, value, "limit", true, -1, INT64_MAX,
+                                        &res->has_pids_limit, &res->pids_limit);
         if (ret < 0)
             return ret;
     }
 
-    if ((value = bt_spec_i_member(obj, "blockIO"))) {
-        bt_spec_i_sub(p, path, "blockIO");
+    if ((value = bt_jsonread_member(obj, "blockIO"))) {
+        bt_jsonread_sub(p, path, "blockIO");
         ret = bt_spec_i_check_keys(c, p, value, blkio_known, blkio_unsupported);
         if (ret == 0)
             ret = field_unset0(c, p, value, "weight", 10, 1000, &res->has_blkio_weight, &u);
@@ -297,52 +300,54 @@ static int parse_resources(struct ctx *c, const char *path, struct json_object *
         res->blkio_weight = (uint16_t)u;
     }
 
-    if ((value = bt_spec_i_member(obj, "devices"))) {
+    if ((value = bt_jsonread_member(obj, "devices"))) {
         static const char *const device_known[] = {"allow", "type",   "major",
                                                    "minor", "access", NULL};
         size_t n;
-        bt_spec_i_sub(p, path, "devices");
-        ret = bt_spec_i_get_array(c, p, value, BT_SPEC_ITEMS_MAX, &n);
+        bt_jsonread_sub(p, path, "devices");
+        ret = bt_jsonread_get_array(&c->json, p, value, BT_SPEC_ITEMS_MAX, &n);
         if (ret < 0)
             return ret;
         res->devices = calloc(n ? n : 1, sizeof(*res->devices));
         if (!res->devices)
-            return bt_spec_i_oom(c);
+            return bt_jsonread_oom(&c->json);
         res->devices_len = n;
         for (size_t i = 0; i < n; i++) {
             struct json_object *rule = json_object_array_get_idx(value, i), *jvalue;
             struct bt_spec_device_rule *device = &res->devices[i];
-            char r[KEYPATH_MAX], shown[SHOWN_MAX];
+            char r[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
             const char *s;
-            bt_spec_i_item(q, p, i);
+            bt_jsonread_item(q, p, i);
             *device = (struct bt_spec_device_rule){
                 .type = 'a', .major = -1, .minor = -1, .access = "rwm"};
             ret = bt_spec_i_check_keys(c, q, rule, device_known, NULL);
             if (ret == 0)
-                ret = bt_spec_i_field_bool(c, q, rule, "allow", true, &device->allow);
-            if (ret == 0 && (jvalue = bt_spec_i_member(rule, "type"))) {
-                ret = bt_spec_i_get_str(c, bt_spec_i_sub(r, q, "type"), jvalue, SHOWN_MAX, &s);
+                ret = bt_jsonread_field_bool(&c->json, q, rule, "allow", true, &device->allow);
+            if (ret == 0 && (jvalue = bt_jsonread_member(rule, "type"))) {
+                ret = bt_jsonread_get_str(&c->json, bt_jsonread_sub(r, q, "type"), jvalue,
+                                          BT_JSONREAD_SHOWN_MAX, &s);
                 if (ret == 0 && (strlen(s) != 1 || !strchr("abc", s[0])))
-                    ret = bt_spec_i_fail(c, r, "'%s' is not one of a, b, c",
-                                         bt_spec_i_printable(shown, sizeof(shown), s));
+                    ret = bt_jsonread_fail(&c->json, r, "'%s' is not one of a, b, c",
+                                           bt_jsonread_printable(shown, sizeof(shown), s));
                 if (ret == 0)
                     device->type = s[0];
             }
             if (ret == 0)
-                ret =
-                    bt_spec_i_field_i64(c, q, rule, "major", false, -1, 4095, NULL, &device->major);
+                ret = bt_jsonread_field_i64(&c->json, q, rule, "major", false, -1, 4095, NULL,
+                                            &device->major);
             if (ret == 0)
-                ret = bt_spec_i_field_i64(c, q, rule, "minor", false, -1, (1 << 20) - 1, NULL,
-                                          &device->minor);
-            if (ret == 0 && (jvalue = bt_spec_i_member(rule, "access"))) {
-                ret = bt_spec_i_get_str(c, bt_spec_i_sub(r, q, "access"), jvalue, SHOWN_MAX, &s);
+                ret = bt_jsonread_field_i64(&c->json, q, rule, "minor", false, -1, (1 << 20) - 1,
+                                            NULL, &device->minor);
+            if (ret == 0 && (jvalue = bt_jsonread_member(rule, "access"))) {
+                ret = bt_jsonread_get_str(&c->json, bt_jsonread_sub(r, q, "access"), jvalue,
+                                          BT_JSONREAD_SHOWN_MAX, &s);
                 size_t len = ret == 0 ? strlen(s) : 0;
                 bool good = len >= 1 && len <= 3 && strspn(s, "rwm") == len;
                 for (size_t k = 0; good && k < len; k++)
                     good = strchr(s + k + 1, s[k]) == NULL;
                 if (ret == 0 && !good)
-                    ret = bt_spec_i_fail(c, r, "'%s' is not a subset of rwm",
-                                         bt_spec_i_printable(shown, sizeof(shown), s));
+                    ret = bt_jsonread_fail(&c->json, r, "'%s' is not a subset of rwm",
+                                           bt_jsonread_printable(shown, sizeof(shown), s));
                 if (ret == 0)
                     memcpy(device->access, s, len + 1);
             }
@@ -360,29 +365,35 @@ static int check_sysctl(struct ctx *c, const char *path, const char *key)
                                       "kernel.sem",    "kernel.shmall",          "kernel.shmmax",
                                       "kernel.shmmni", "kernel.shm_rmid_forced", NULL};
     static const char *const uts[] = {"kernel.hostname", "kernel.domainname", NULL};
-    char name[BT_SPEC_STRING_MAX + 1], shown[SHOWN_MAX];
+    char name[BT_SPEC_STRING_MAX + 1], shown[BT_JSONREAD_SHOWN_MAX];
     enum bt_spec_ns_type needs;
-    bt_spec_i_printable(shown, sizeof(shown), key);
+    bt_jsonread_printable(shown, sizeof(shown), key);
     if (!*key || key[0] == '.' || key[0] == '/' || strstr(key, "..") || strpbrk(key, " \t\n=") ||
         strlen(key) >= sizeof(name))
-        return bt_spec_i_fail(c, path, "'%s' is not a sysctl name", shown);
+        return bt_jsonread_fail(&c->json, path, "'%s' is not a sysctl name", shown);
     strcpy(name, key);
     for (char *s = name; *s; s++)
         if (*s == '/')
             *s = '.';
-    if (bt_spec_i_listed(ipc, name) || strncmp(name, "fs.mqueue.", 10) == 0)
+    if (bt_jsonread_listed(ipc, name) || strncmp(name, "fs.mqueue.", 10) == 0)
         needs = BT_SPEC_NS_IPC;
-    else if (bt_spec_i_listed(uts, name))
+    else if (bt_jsonread_listed(uts, name))
         needs = BT_SPEC_NS_UTS;
     else if (strncmp(name, "net.", 4) == 0)
         needs = BT_SPEC_NS_NETWORK;
     else
-        return bt_spec_i_fail(c, path, "'%s' is not namespaced: setting it would change the host",
-                              shown);
+        return bt_jsonread_fail(&c->json, path,
+                                "'%s' is not namespaced: setting it would change the host", shown);
     if (!bt_spec_find_ns(c->spec, needs))
-        return bt_spec_i_fail(c, path, "'%s' needs a %s namespace in linux.namespaces", shown,
-                              bt_spec_ns_name(needs));
+        return bt_jsonread_fail(&c->json, path, "'%s' needs a %s namespace in linux.namespaces",
+                                shown, bt_spec_ns_name(needs));
     return 0;
+}
+
+/* maskedPaths and readonlyPaths are inside the container. */
+static int check_inside_path(struct bt_jsonread *r, const char *path, const char *value)
+{
+    return bt_jsonread_check_abs_path(r, path, value, true);
 }
 
 int bt_spec_i_parse_linux(struct ctx *c, const char *path, struct json_object *obj)
@@ -390,7 +401,7 @@ int bt_spec_i_parse_linux(struct ctx *c, const char *path, struct json_object *o
     static const char *const known[] = {
         "namespaces", "uidMappings", "gidMappings",   "resources",         "cgroupsPath",
         "sysctl",     "maskedPaths", "readonlyPaths", "rootfsPropagation", NULL};
-    static const struct unsupported unsupported[] = {
+    static const struct bt_jsonread_unsupported unsupported[] = {
         {"seccomp", "seccomp filters are not supported yet"},
         {"mountLabel", "SELinux labels are not supported"},
         {"devices", "creating device nodes (linux.devices) is not supported"},
@@ -401,49 +412,49 @@ int bt_spec_i_parse_linux(struct ctx *c, const char *path, struct json_object *o
         {"netDevices", "moving network devices is not supported"},
         {NULL, NULL}};
     struct bt_spec *spec = c->spec;
-    char p[KEYPATH_MAX], shown[SHOWN_MAX];
+    char p[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
     struct json_object *value;
     int ret = bt_spec_i_check_keys(c, path, obj, known, unsupported);
-    if (ret == 0 && (value = bt_spec_i_member(obj, "namespaces")))
-        ret = parse_namespaces(c, bt_spec_i_sub(p, path, "namespaces"), value);
-    if (ret == 0 && (value = bt_spec_i_member(obj, "uidMappings")))
-        ret = parse_id_mappings(c, bt_spec_i_sub(p, path, "uidMappings"), value,
+    if (ret == 0 && (value = bt_jsonread_member(obj, "namespaces")))
+        ret = parse_namespaces(c, bt_jsonread_sub(p, path, "namespaces"), value);
+    if (ret == 0 && (value = bt_jsonread_member(obj, "uidMappings")))
+        ret = parse_id_mappings(c, bt_jsonread_sub(p, path, "uidMappings"), value,
                                 &spec->uid_mappings, &spec->uid_mappings_len);
-    if (ret == 0 && (value = bt_spec_i_member(obj, "gidMappings")))
-        ret = parse_id_mappings(c, bt_spec_i_sub(p, path, "gidMappings"), value,
+    if (ret == 0 && (value = bt_jsonread_member(obj, "gidMappings")))
+        ret = parse_id_mappings(c, bt_jsonread_sub(p, path, "gidMappings"), value,
                                 &spec->gid_mappings, &spec->gid_mappings_len);
-    if (ret == 0 && (value = bt_spec_i_member(obj, "resources")))
-        ret = parse_resources(c, bt_spec_i_sub(p, path, "resources"), value);
+    if (ret == 0 && (value = bt_jsonread_member(obj, "resources")))
+        ret = parse_resources(c, bt_jsonread_sub(p, path, "resources"), value);
     if (ret == 0)
-        ret = bt_spec_i_field_str(c, path, obj, "cgroupsPath", false, BT_SPEC_STRING_MAX,
-                                  &spec->cgroups_path);
+        ret = bt_jsonread_field_str(&c->json, path, obj, "cgroupsPath", false, BT_SPEC_STRING_MAX,
+                                    &spec->cgroups_path);
     if (ret == 0 && spec->cgroups_path) {
         const char *s = spec->cgroups_path;
-        bt_spec_i_sub(p, path, "cgroupsPath");
+        bt_jsonread_sub(p, path, "cgroupsPath");
         if (!*s || strstr(s, "/../") || strncmp(s, "../", 3) == 0 || strcmp(s, "..") == 0 ||
             (strlen(s) >= 3 && strcmp(s + strlen(s) - 3, "/..") == 0))
-            ret = bt_spec_i_fail(c, p, "'%s' is empty or contains a '..' component",
-                                 bt_spec_i_printable(shown, sizeof(shown), s));
+            ret = bt_jsonread_fail(&c->json, p, "'%s' is empty or contains a '..' component",
+                                   bt_jsonread_printable(shown, sizeof(shown), s));
     }
-    if (ret == 0 && (value = bt_spec_i_member(obj, "sysctl")))
-        ret = bt_spec_i_parse_kv(c, bt_spec_i_sub(p, path, "sysctl"), value, check_sysctl,
+    if (ret == 0 && (value = bt_jsonread_member(obj, "sysctl")))
+        ret = bt_spec_i_parse_kv(c, bt_jsonread_sub(p, path, "sysctl"), value, check_sysctl,
                                  &spec->sysctl, &spec->sysctl_len);
-    if (ret == 0 && (value = bt_spec_i_member(obj, "maskedPaths")))
-        ret = bt_spec_i_get_strv(c, bt_spec_i_sub(p, path, "maskedPaths"), value, BT_SPEC_ITEMS_MAX,
-                                 BT_SPEC_STRING_MAX, bt_spec_i_check_abs_path, &spec->masked_paths,
-                                 &spec->masked_paths_len, NULL);
-    if (ret == 0 && (value = bt_spec_i_member(obj, "readonlyPaths")))
-        ret = bt_spec_i_get_strv(c, bt_spec_i_sub(p, path, "readonlyPaths"), value,
-                                 BT_SPEC_ITEMS_MAX, BT_SPEC_STRING_MAX, bt_spec_i_check_abs_path,
-                                 &spec->readonly_paths, &spec->readonly_paths_len, NULL);
-    if (ret == 0 && (value = bt_spec_i_member(obj, "rootfsPropagation"))) {
+    if (ret == 0 && (value = bt_jsonread_member(obj, "maskedPaths")))
+        ret = bt_jsonread_get_strv(&c->json, bt_jsonread_sub(p, path, "maskedPaths"), value,
+                                   BT_SPEC_ITEMS_MAX, BT_SPEC_STRING_MAX, check_inside_path,
+                                   &spec->masked_paths, &spec->masked_paths_len, NULL);
+    if (ret == 0 && (value = bt_jsonread_member(obj, "readonlyPaths")))
+        ret = bt_jsonread_get_strv(&c->json, bt_jsonread_sub(p, path, "readonlyPaths"), value,
+                                   BT_SPEC_ITEMS_MAX, BT_SPEC_STRING_MAX, check_inside_path,
+                                   &spec->readonly_paths, &spec->readonly_paths_len, NULL);
+    if (ret == 0 && (value = bt_jsonread_member(obj, "rootfsPropagation"))) {
         const char *s;
-        ret =
-            bt_spec_i_get_str(c, bt_spec_i_sub(p, path, "rootfsPropagation"), value, SHOWN_MAX, &s);
+        ret = bt_jsonread_get_str(&c->json, bt_jsonread_sub(p, path, "rootfsPropagation"), value,
+                                  BT_JSONREAD_SHOWN_MAX, &s);
         int flags = ret == 0 ? bt_spec_i_lookup(bt_spec_i_propagations, s) : 0;
         if (ret == 0 && flags < 0)
-            ret = bt_spec_i_fail(c, p, "unknown propagation '%s'",
-                                 bt_spec_i_printable(shown, sizeof(shown), s));
+            ret = bt_jsonread_fail(&c->json, p, "unknown propagation '%s'",
+                                   bt_jsonread_printable(shown, sizeof(shown), s));
         spec->rootfs_propagation = flags > 0 ? (unsigned long)flags : 0;
     }
     return ret;

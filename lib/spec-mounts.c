@@ -72,23 +72,23 @@ static const char *const unsupported_mount_options[] = {
 static int parse_mount_options(struct ctx *c, const char *path, struct json_object *list,
                                struct bt_spec_mount *mount)
 {
-    char p[KEYPATH_MAX], shown[SHOWN_MAX];
+    char p[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
     char data[BT_SPEC_MOUNT_DATA];
     size_t n, data_len = 0;
-    int ret = bt_spec_i_get_array(c, path, list, BT_SPEC_ITEMS_MAX, &n);
+    int ret = bt_jsonread_get_array(&c->json, path, list, BT_SPEC_ITEMS_MAX, &n);
     if (ret < 0)
         return ret;
     for (size_t i = 0; i < n; i++) {
         const char *option;
-        ret = bt_spec_i_get_str(c, bt_spec_i_item(p, path, i), json_object_array_get_idx(list, i),
-                                BT_SPEC_STRING_MAX, &option);
+        ret = bt_jsonread_get_str(&c->json, bt_jsonread_item(p, path, i),
+                                  json_object_array_get_idx(list, i), BT_SPEC_STRING_MAX, &option);
         if (ret < 0)
             return ret;
-        bt_spec_i_printable(shown, sizeof(shown), option);
+        bt_jsonread_printable(shown, sizeof(shown), option);
         if (!*option || strchr(option, ','))
-            return bt_spec_i_fail(c, p, "'%s' is not one mount option", shown);
-        if (bt_spec_i_listed(unsupported_mount_options, option))
-            return bt_spec_i_fail(c, p, "mount option '%s' is not supported", shown);
+            return bt_jsonread_fail(&c->json, p, "'%s' is not one mount option", shown);
+        if (bt_jsonread_listed(unsupported_mount_options, option))
+            return bt_jsonread_fail(&c->json, p, "mount option '%s' is not supported", shown);
         int propagation = bt_spec_i_lookup(bt_spec_i_propagations, option);
         if (propagation >= 0) {
             mount->propagation = (unsigned long)propagation;
@@ -107,65 +107,68 @@ static int parse_mount_options(struct ctx *c, const char *path, struct json_obje
         /* Anything else is the filesystem's business ("mode=755", "newinstance"). */
         size_t len = strlen(option);
         if (data_len + !!data_len + len >= sizeof(data))
-            return bt_spec_i_fail(c, p, "filesystem options are too long together (limit %d bytes)",
-                                  BT_SPEC_MOUNT_DATA - 1);
+            return bt_jsonread_fail(&c->json, p,
+                                    "filesystem options are too long together (limit %d bytes)",
+                                    BT_SPEC_MOUNT_DATA - 1);
         if (data_len)
             data[data_len++] = ',';
         memcpy(data + data_len, option, len + 1);
         data_len += len;
     }
     if (data_len && !(mount->data = strdup(data)))
-        return bt_spec_i_oom(c);
+        return bt_jsonread_oom(&c->json);
     return 0;
 }
 
 int bt_spec_i_parse_mounts(struct ctx *c, const char *path, struct json_object *list)
 {
     static const char *const known[] = {"destination", "type", "source", "options", NULL};
-    static const struct unsupported unsupported[] = {
+    static const struct bt_jsonread_unsupported unsupported[] = {
         {"uidMappings", "idmapped mounts are not supported"},
         {"gidMappings", "idmapped mounts are not supported"},
         {NULL, NULL}};
     struct bt_spec *spec = c->spec;
-    char p[KEYPATH_MAX], q[KEYPATH_MAX];
+    char p[BT_JSONREAD_PATH_MAX], q[BT_JSONREAD_PATH_MAX];
     size_t n;
-    int ret = bt_spec_i_get_array(c, path, list, BT_SPEC_ITEMS_MAX, &n);
+    int ret = bt_jsonread_get_array(&c->json, path, list, BT_SPEC_ITEMS_MAX, &n);
     if (ret < 0)
         return ret;
     spec->mounts = calloc(n ? n : 1, sizeof(*spec->mounts));
     if (!spec->mounts)
-        return bt_spec_i_oom(c);
+        return bt_jsonread_oom(&c->json);
     spec->mounts_len = n;
     for (size_t i = 0; i < n; i++) {
         struct json_object *obj = json_object_array_get_idx(list, i), *options;
         struct bt_spec_mount *mount = &spec->mounts[i];
-        bt_spec_i_item(p, path, i);
+        bt_jsonread_item(p, path, i);
         ret = bt_spec_i_check_keys(c, p, obj, known, unsupported);
         if (ret == 0)
-            ret = bt_spec_i_field_str(c, p, obj, "destination", true, BT_SPEC_STRING_MAX,
-                                      &mount->destination);
+            ret = bt_jsonread_field_str(&c->json, p, obj, "destination", true, BT_SPEC_STRING_MAX,
+                                        &mount->destination);
         if (ret == 0)
-            ret =
-                bt_spec_i_check_abs_path(c, bt_spec_i_sub(q, p, "destination"), mount->destination);
+            ret = bt_jsonread_check_abs_path(&c->json, bt_jsonread_sub(q, p, "destination"),
+                                             mount->destination, true);
         if (ret == 0)
-            ret = bt_spec_i_field_str(c, p, obj, "type", false, BT_SPEC_STRING_MAX, &mount->type);
+            ret = bt_jsonread_field_str(&c->json, p, obj, "type", false, BT_SPEC_STRING_MAX,
+                                        &mount->type);
         if (ret == 0)
-            ret =
-                bt_spec_i_field_str(c, p, obj, "source", false, BT_SPEC_STRING_MAX, &mount->source);
-        if (ret == 0 && (options = bt_spec_i_member(obj, "options")))
-            ret = parse_mount_options(c, bt_spec_i_sub(q, p, "options"), options, mount);
+            ret = bt_jsonread_field_str(&c->json, p, obj, "source", false, BT_SPEC_STRING_MAX,
+                                        &mount->source);
+        if (ret == 0 && (options = bt_jsonread_member(obj, "options")))
+            ret = parse_mount_options(c, bt_jsonread_sub(q, p, "options"), options, mount);
         if (ret < 0)
             return ret;
         bool bind = (mount->flags & MS_BIND) || (mount->type && strcmp(mount->type, "bind") == 0);
         if (bind)
             mount->flags |= MS_BIND;
         if (bind && (!mount->source || !*mount->source))
-            return bt_spec_i_fail(c, bt_spec_i_sub(q, p, "source"), "a bind mount needs a source");
+            return bt_jsonread_fail(&c->json, bt_jsonread_sub(q, p, "source"),
+                                    "a bind mount needs a source");
         /* The runtime-spec resolves a relative bind source against the bundle directory. */
         if (bind && mount->source[0] != '/') {
             char *absolute;
             if (asprintf(&absolute, "%s/%s", spec->bundle_dir, mount->source) < 0)
-                return bt_spec_i_oom(c);
+                return bt_jsonread_oom(&c->json);
             free(mount->source);
             mount->source = absolute;
         }

@@ -39,27 +39,29 @@ static int parse_caps(struct ctx *c, const char *path, struct json_object *obj)
     struct bt_spec_caps *caps = &c->spec->process.caps;
     uint64_t *sets[] = {&caps->bounding, &caps->effective, &caps->inheritable, &caps->permitted,
                         &caps->ambient};
-    char p[KEYPATH_MAX], q[KEYPATH_MAX], shown[SHOWN_MAX];
+    char p[BT_JSONREAD_PATH_MAX], q[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
     int ret = bt_spec_i_check_keys(c, path, obj, known, NULL);
     if (ret < 0)
         return ret;
     c->spec->process.has_capabilities = true;
     for (size_t s = 0; known[s]; s++) {
-        struct json_object *list = bt_spec_i_member(obj, known[s]);
+        struct json_object *list = bt_jsonread_member(obj, known[s]);
         size_t n;
         if (!list)
             continue;
-        ret = bt_spec_i_get_array(c, bt_spec_i_sub(p, path, known[s]), list, BT_SPEC_ITEMS_MAX, &n);
+        ret = bt_jsonread_get_array(&c->json, bt_jsonread_sub(p, path, known[s]), list,
+                                    BT_SPEC_ITEMS_MAX, &n);
         for (size_t i = 0; ret == 0 && i < n; i++) {
             const char *name;
-            ret = bt_spec_i_get_str(c, bt_spec_i_item(q, p, i), json_object_array_get_idx(list, i),
-                                    SHOWN_MAX, &name);
+            ret = bt_jsonread_get_str(&c->json, bt_jsonread_item(q, p, i),
+                                      json_object_array_get_idx(list, i), BT_JSONREAD_SHOWN_MAX,
+                                      &name);
             if (ret < 0)
                 break;
             int cap = bt_spec_i_lookup(capabilities, name);
             if (cap < 0)
-                return bt_spec_i_fail(c, q, "unknown capability '%s'",
-                                      bt_spec_i_printable(shown, sizeof(shown), name));
+                return bt_jsonread_fail(&c->json, q, "unknown capability '%s'",
+                                        bt_jsonread_printable(shown, sizeof(shown), name));
             *sets[s] |= UINT64_C(1) << cap;
         }
         if (ret < 0)
@@ -72,45 +74,47 @@ static int parse_rlimits(struct ctx *c, const char *path, struct json_object *li
 {
     static const char *const known[] = {"type", "soft", "hard", NULL};
     struct bt_spec_process *process = &c->spec->process;
-    char p[KEYPATH_MAX], q[KEYPATH_MAX], shown[SHOWN_MAX];
+    char p[BT_JSONREAD_PATH_MAX], q[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
     size_t n;
-    int ret = bt_spec_i_get_array(c, path, list, sizeof(rlimits) / sizeof(rlimits[0]), &n);
+    int ret = bt_jsonread_get_array(&c->json, path, list, sizeof(rlimits) / sizeof(rlimits[0]), &n);
     if (ret < 0)
         return ret;
     process->rlimits = calloc(n ? n : 1, sizeof(*process->rlimits));
     if (!process->rlimits)
-        return bt_spec_i_oom(c);
+        return bt_jsonread_oom(&c->json);
     for (size_t i = 0; i < n; i++) {
         struct json_object *obj = json_object_array_get_idx(list, i);
         struct bt_spec_rlimit *rlimit = &process->rlimits[i];
         const char *type;
-        bt_spec_i_item(p, path, i);
+        bt_jsonread_item(p, path, i);
         ret = bt_spec_i_check_keys(c, p, obj, known, NULL);
         if (ret < 0)
             return ret;
-        if (!bt_spec_i_member(obj, "type"))
-            return bt_spec_i_missing(c, bt_spec_i_sub(q, p, "type"));
-        ret = bt_spec_i_get_str(c, bt_spec_i_sub(q, p, "type"), bt_spec_i_member(obj, "type"),
-                                SHOWN_MAX, &type);
+        if (!bt_jsonread_member(obj, "type"))
+            return bt_jsonread_missing(&c->json, bt_jsonread_sub(q, p, "type"));
+        ret = bt_jsonread_get_str(&c->json, bt_jsonread_sub(q, p, "type"),
+                                  bt_jsonread_member(obj, "type"), BT_JSONREAD_SHOWN_MAX, &type);
         if (ret < 0)
             return ret;
         rlimit->resource = bt_spec_i_lookup(rlimits, type);
         if (rlimit->resource < 0)
-            return bt_spec_i_fail(c, q, "unknown resource limit '%s'",
-                                  bt_spec_i_printable(shown, sizeof(shown), type));
+            return bt_jsonread_fail(&c->json, q, "unknown resource limit '%s'",
+                                    bt_jsonread_printable(shown, sizeof(shown), type));
         for (size_t j = 0; j < i; j++)
             if (process->rlimits[j].resource == rlimit->resource)
-                return bt_spec_i_fail(c, q, "'%s' is listed twice", type);
-        ret = bt_spec_i_field_u64(c, p, obj, "soft", true, UINT64_MAX, NULL, &rlimit->soft);
+                return bt_jsonread_fail(&c->json, q, "'%s' is listed twice", type);
+        ret =
+            bt_jsonread_field_u64(&c->json, p, obj, "soft", true, UINT64_MAX, NULL, &rlimit->soft);
         if (ret == 0)
-            ret = bt_spec_i_field_u64(c, p, obj, "hard", true, UINT64_MAX, NULL, &rlimit->hard);
+            ret = bt_jsonread_field_u64(&c->json, p, obj, "hard", true, UINT64_MAX, NULL,
+                                        &rlimit->hard);
         if (ret < 0)
             return ret;
         process->rlimits_len = i + 1;
         if (rlimit->soft > rlimit->hard)
-            return bt_spec_i_fail(c, bt_spec_i_sub(q, p, "soft"),
-                                  "%" PRIu64 " is above hard (%" PRIu64 ")", rlimit->soft,
-                                  rlimit->hard);
+            return bt_jsonread_fail(&c->json, bt_jsonread_sub(q, p, "soft"),
+                                    "%" PRIu64 " is above hard (%" PRIu64 ")", rlimit->soft,
+                                    rlimit->hard);
     }
     return 0;
 }
@@ -118,53 +122,45 @@ static int parse_rlimits(struct ctx *c, const char *path, struct json_object *li
 static int parse_user(struct ctx *c, const char *path, struct json_object *obj)
 {
     static const char *const known[] = {"uid", "gid", "umask", "additionalGids", NULL};
-    static const struct unsupported unsupported[] = {{"username", "a Windows key"}, {NULL, NULL}};
+    static const struct bt_jsonread_unsupported unsupported[] = {{"username", "a Windows key"},
+                                                                 {NULL, NULL}};
     struct bt_spec_process *process = &c->spec->process;
-    char p[KEYPATH_MAX], q[KEYPATH_MAX];
+    char p[BT_JSONREAD_PATH_MAX], q[BT_JSONREAD_PATH_MAX];
     uint64_t value;
     int ret = bt_spec_i_check_keys(c, path, obj, known, unsupported);
     if (ret == 0)
-        ret = bt_spec_i_field_u64(c, path, obj, "uid", true, UINT32_MAX, NULL, &value);
+        ret = bt_jsonread_field_u64(&c->json, path, obj, "uid", true, UINT32_MAX, NULL, &value);
     if (ret < 0)
         return ret;
     process->uid = (uint32_t)value;
-    ret = bt_spec_i_field_u64(c, path, obj, "gid", true, UINT32_MAX, NULL, &value);
+    ret = bt_jsonread_field_u64(&c->json, path, obj, "gid", true, UINT32_MAX, NULL, &value);
     if (ret < 0)
         return ret;
     process->gid = (uint32_t)value;
-    ret = bt_spec_i_field_u64(c, path, obj, "umask", false, 0777, &process->has_umask, &value);
+    ret = bt_jsonread_field_u64(&c->json, path, obj, "umask", false, 0777, &process->has_umask,
+                                &value);
     if (ret < 0)
         return ret;
     process->umask = (uint32_t)value;
-    struct json_object *gids = bt_spec_i_member(obj, "additionalGids");
+    struct json_object *gids = bt_jsonread_member(obj, "additionalGids");
     if (!gids)
         return 0;
     size_t n;
-    ret = bt_spec_i_get_array(c, bt_spec_i_sub(p, path, "additionalGids"), gids, BT_SPEC_GROUPS_MAX,
-                              &n);
+    ret = bt_jsonread_get_array(&c->json, bt_jsonread_sub(p, path, "additionalGids"), gids,
+                                BT_SPEC_GROUPS_MAX, &n);
     if (ret < 0)
         return ret;
     process->additional_gids = calloc(n ? n : 1, sizeof(uint32_t));
     if (!process->additional_gids)
-        return bt_spec_i_oom(c);
+        return bt_jsonread_oom(&c->json);
     process->additional_gids_len = n;
     for (size_t i = 0; i < n; i++) {
-        ret = bt_spec_i_get_u64(c, bt_spec_i_item(q, p, i), json_object_array_get_idx(gids, i),
-                                UINT32_MAX, &value);
+        ret = bt_jsonread_get_u64(&c->json, bt_jsonread_item(q, p, i),
+                                  json_object_array_get_idx(gids, i), UINT32_MAX, &value);
         if (ret < 0)
             return ret;
         process->additional_gids[i] = (uint32_t)value;
     }
-    return 0;
-}
-
-static int check_env(struct ctx *c, const char *path, const char *value)
-{
-    char shown[SHOWN_MAX];
-    const char *eq = strchr(value, '=');
-    if (!eq || eq == value)
-        return bt_spec_i_fail(c, path, "'%s' is not NAME=VALUE",
-                              bt_spec_i_printable(shown, sizeof(shown), value));
     return 0;
 }
 
@@ -173,7 +169,7 @@ int bt_spec_i_parse_process(struct ctx *c, const char *path, struct json_object 
     static const char *const known[] = {
         "terminal", "consoleSize",     "user",        "args", "env", "cwd", "capabilities",
         "rlimits",  "noNewPrivileges", "oomScoreAdj", NULL};
-    static const struct unsupported unsupported[] = {
+    static const struct bt_jsonread_unsupported unsupported[] = {
         {"apparmorProfile", "AppArmor profiles are not supported"},
         {"selinuxLabel", "SELinux labels are not supported"},
         {"commandLine", "a Windows key"},
@@ -182,65 +178,69 @@ int bt_spec_i_parse_process(struct ctx *c, const char *path, struct json_object 
         {"execCPUAffinity", "CPU affinity is not supported"},
         {NULL, NULL}};
     struct bt_spec_process *process = &c->spec->process;
-    char p[KEYPATH_MAX];
+    char p[BT_JSONREAD_PATH_MAX];
     struct json_object *value;
     int64_t adj = 0;
     int ret = bt_spec_i_check_keys(c, path, obj, known, unsupported);
     if (ret == 0)
-        ret = bt_spec_i_field_bool(c, path, obj, "terminal", false, &process->terminal);
-    if (ret == 0 && (value = bt_spec_i_member(obj, "consoleSize"))) {
+        ret = bt_jsonread_field_bool(&c->json, path, obj, "terminal", false, &process->terminal);
+    if (ret == 0 && (value = bt_jsonread_member(obj, "consoleSize"))) {
         static const char *const size_keys[] = {"height", "width", NULL};
         uint64_t height = 0, width = 0;
-        bt_spec_i_sub(p, path, "consoleSize");
+        bt_jsonread_sub(p, path, "consoleSize");
         ret = bt_spec_i_check_keys(c, p, value, size_keys, NULL);
         if (ret == 0)
-            ret = bt_spec_i_field_u64(c, p, value, "height", true, USHRT_MAX, NULL, &height);
+            ret =
+                bt_jsonread_field_u64(&c->json, p, value, "height", true, USHRT_MAX, NULL, &height);
         if (ret == 0)
-            ret = bt_spec_i_field_u64(c, p, value, "width", true, USHRT_MAX, NULL, &width);
+            ret = bt_jsonread_field_u64(&c->json, p, value, "width", true, USHRT_MAX, NULL, &width);
         process->has_console_size = ret == 0;
         process->console_height = (unsigned short)height;
         process->console_width = (unsigned short)width;
     }
-    if (ret == 0 && (value = bt_spec_i_member(obj, "user")))
-        ret = parse_user(c, bt_spec_i_sub(p, path, "user"), value);
+    if (ret == 0 && (value = bt_jsonread_member(obj, "user")))
+        ret = parse_user(c, bt_jsonread_sub(p, path, "user"), value);
     if (ret < 0)
         return ret;
 
     size_t exec_bytes = 0;
-    if (!(value = bt_spec_i_member(obj, "args")))
-        return bt_spec_i_missing(c, bt_spec_i_sub(p, path, "args"));
-    ret =
-        bt_spec_i_get_strv(c, bt_spec_i_sub(p, path, "args"), value, BT_SPEC_ARGS_MAX,
-                           BT_SPEC_ARG_MAX, NULL, &process->args, &process->args_len, &exec_bytes);
+    if (!(value = bt_jsonread_member(obj, "args")))
+        return bt_jsonread_missing(&c->json, bt_jsonread_sub(p, path, "args"));
+    ret = bt_jsonread_get_strv(&c->json, bt_jsonread_sub(p, path, "args"), value, BT_SPEC_ARGS_MAX,
+                               BT_SPEC_ARG_MAX, NULL, &process->args, &process->args_len,
+                               &exec_bytes);
     if (ret < 0)
         return ret;
     if (process->args_len == 0 || process->args[0][0] == '\0')
-        return bt_spec_i_fail(c, p, "must name a program to run");
-    if ((value = bt_spec_i_member(obj, "env")))
-        ret = bt_spec_i_get_strv(c, bt_spec_i_sub(p, path, "env"), value, BT_SPEC_ARGS_MAX,
-                                 BT_SPEC_ARG_MAX, check_env, &process->env, &process->env_len,
-                                 &exec_bytes);
+        return bt_jsonread_fail(&c->json, p, "must name a program to run");
+    if ((value = bt_jsonread_member(obj, "env")))
+        ret = bt_jsonread_get_strv(&c->json, bt_jsonread_sub(p, path, "env"), value,
+                                   BT_SPEC_ARGS_MAX, BT_SPEC_ARG_MAX, bt_jsonread_check_env,
+                                   &process->env, &process->env_len, &exec_bytes);
     else if (!(process->env = calloc(1, sizeof(char *))))
-        ret = bt_spec_i_oom(c);
+        ret = bt_jsonread_oom(&c->json);
     if (ret < 0)
         return ret;
     if (exec_bytes > BT_SPEC_EXEC_MAX)
-        return bt_spec_i_fail(c, path, "args and env are too long together (%zu bytes, limit %u)",
-                              exec_bytes, BT_SPEC_EXEC_MAX);
+        return bt_jsonread_fail(&c->json, path,
+                                "args and env are too long together (%zu bytes, limit %u)",
+                                exec_bytes, BT_SPEC_EXEC_MAX);
 
-    ret = bt_spec_i_field_str(c, path, obj, "cwd", true, BT_SPEC_STRING_MAX, &process->cwd);
+    ret =
+        bt_jsonread_field_str(&c->json, path, obj, "cwd", true, BT_SPEC_STRING_MAX, &process->cwd);
     if (ret == 0 && process->cwd[0] != '/')
-        ret = bt_spec_i_check_abs_path(c, bt_spec_i_sub(p, path, "cwd"), process->cwd);
-    if (ret == 0 && (value = bt_spec_i_member(obj, "capabilities")))
-        ret = parse_caps(c, bt_spec_i_sub(p, path, "capabilities"), value);
-    if (ret == 0 && (value = bt_spec_i_member(obj, "rlimits")))
-        ret = parse_rlimits(c, bt_spec_i_sub(p, path, "rlimits"), value);
+        ret = bt_jsonread_check_abs_path(&c->json, bt_jsonread_sub(p, path, "cwd"), process->cwd,
+                                         true);
+    if (ret == 0 && (value = bt_jsonread_member(obj, "capabilities")))
+        ret = parse_caps(c, bt_jsonread_sub(p, path, "capabilities"), value);
+    if (ret == 0 && (value = bt_jsonread_member(obj, "rlimits")))
+        ret = parse_rlimits(c, bt_jsonread_sub(p, path, "rlimits"), value);
     if (ret == 0)
-        ret = bt_spec_i_field_bool(c, path, obj, "noNewPrivileges", false,
-                                   &process->no_new_privileges);
+        ret = bt_jsonread_field_bool(&c->json, path, obj, "noNewPrivileges", false,
+                                     &process->no_new_privileges);
     if (ret == 0)
-        ret = bt_spec_i_field_i64(c, path, obj, "oomScoreAdj", false, -1000, 1000,
-                                  &process->has_oom_score_adj, &adj);
+        ret = bt_jsonread_field_i64(&c->json, path, obj, "oomScoreAdj", false, -1000, 1000,
+                                    &process->has_oom_score_adj, &adj);
     process->oom_score_adj = (int)adj;
     return ret;
 }

@@ -1,27 +1,16 @@
 /* Private to lib/svcspec*.c: the parse context and the typed readers the service and tree
- * parsers share. Every reader fills the caller's struct bt_err with one line naming the file
- * and the key path, and returns 0 or -errno. */
+ * parsers share besides lib/jsonread.h. Every reader fills the caller's struct bt_err with one line
+ * naming the file and the key path, and returns 0 or -errno. */
 #ifndef BT_SVCSPEC_INTERNAL_H
 #define BT_SVCSPEC_INTERNAL_H
 
+#include "jsonread.h"
 #include "svcspec.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Room for a key path such as "children[3].children[0].health.exec[2]" in messages. */
-#define SVC_PATH_MAX 256
-/* How much of a user-supplied value a message quotes. */
-#define SVC_SHOWN_MAX 72
-
-static inline void bt_svcspec_i_put_json(struct json_object **obj)
-{
-    if (*obj)
-        json_object_put(*obj);
-}
-#define cleanup_json __attribute__((cleanup(bt_svcspec_i_put_json)))
 
 /* A name seen in the file being parsed, and where, for the uniqueness check. */
 struct svc_name {
@@ -30,38 +19,19 @@ struct svc_name {
 };
 
 struct svc_ctx {
-    const char *file; /* the file as named in messages */
-    struct bt_err *err;
+    struct bt_jsonread json; /* the file as named in messages, and the caller's error */
     struct svc_name *names;
     size_t names_len, names_cap;
 };
 
-/* ---- svcspec-value.c: messages and key paths ---- */
+/* ---- svcspec-value.c ---- */
 
-/* S escaped and cut to fit BUF, for quoting a spec's value in a message; returns BUF. */
-const char *bt_svcspec_i_printable(char *buf, size_t len, const char *s);
-/* Fills c->err with "FILE: PATH: REASON" (no PATH when NULL or empty); returns -EINVAL. */
-int bt_svcspec_i_fail(struct svc_ctx *c, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Fills c->err for a failed allocation; returns -ENOMEM. */
-int bt_svcspec_i_oom(struct svc_ctx *c);
-/* PARENT.KEY into the SVC_PATH_MAX buffer BUF (PARENT may be BUF), KEY escaped; returns BUF. */
-const char *bt_svcspec_i_sub(char *buf, const char *parent, const char *key);
-/* PARENT[INDEX] into the SVC_PATH_MAX buffer BUF (PARENT may be BUF); returns BUF. */
-const char *bt_svcspec_i_item(char *buf, const char *parent, size_t index);
-/* "an object", "a string", ...: OBJ's JSON type for messages. */
-const char *bt_svcspec_i_type_name(struct json_object *obj);
-/* MS as seconds ("0.5", "10") into BUF; returns BUF. */
-const char *bt_svcspec_i_seconds(char *buf, size_t len, uint64_t ms);
-
-/* ---- svcspec-value.c: typed readers ---- */
-
-/* OBJ's member KEY (borrowed), or NULL when absent or null: null means absent. */
-struct json_object *bt_svcspec_i_member(struct json_object *obj, const char *key);
 /* OBJ must be an object whose keys are all in the NULL-terminated KNOWN; an unknown key fails
  * with "unknown key" and HINT (may be NULL) after it. */
 int bt_svcspec_i_check_keys(struct svc_ctx *c, const char *path, struct json_object *obj,
                             const char *const *known, const char *hint);
+/* MS as seconds ("0.5", "10") into BUF; returns BUF. */
+const char *bt_svcspec_i_seconds(char *buf, size_t len, uint64_t ms);
 /* An integer MIN..MAX into *OUT. */
 int bt_svcspec_i_get_int(struct svc_ctx *c, const char *path, struct json_object *obj, int64_t min,
                          int64_t max, int64_t *out);
@@ -74,30 +44,6 @@ int bt_svcspec_i_get_seconds(struct svc_ctx *c, const char *path, struct json_ob
 /* Member KEY of OBJ as bt_svcspec_i_get_seconds; absent leaves *OUT_MS alone. */
 int bt_svcspec_i_field_seconds(struct svc_ctx *c, const char *path, struct json_object *obj,
                                const char *key, uint64_t min_ms, uint64_t max_ms, uint64_t *out_ms);
-/* A string of at most MAX bytes without NUL into *OUT (borrowed from OBJ). */
-int bt_svcspec_i_get_str(struct svc_ctx *c, const char *path, struct json_object *obj, size_t max,
-                         const char **out);
-/* Member KEY of OBJ as a non-empty string of at most MAX bytes, copied into *OUT (left alone
- * when absent, unless REQUIRED). */
-int bt_svcspec_i_field_str(struct svc_ctx *c, const char *path, struct json_object *obj,
-                           const char *key, bool required, size_t max, char **out);
-/* OBJ as an array of at most MAX entries; *LEN gets its length. */
-int bt_svcspec_i_get_array(struct svc_ctx *c, const char *path, struct json_object *obj, size_t max,
-                           size_t *len);
-/* A NULL-terminated vector of strings into *OUT (caller frees), each entry checked by CHECK
- * when not NULL. */
-int bt_svcspec_i_get_strv(struct svc_ctx *c, const char *path, struct json_object *obj,
-                          int (*check)(struct svc_ctx *, const char *, const char *), char ***out,
-                          size_t *len);
-/* VALUE must be an absolute path; with CONTAINER also without a ".." component. */
-int bt_svcspec_i_check_abs_path(struct svc_ctx *c, const char *path, const char *value,
-                                bool container);
-
-/* ---- svcspec-text.c ---- */
-
-/* Refuses duplicate keys in TEXT, which json-c has already accepted (it keeps the last one
- * silently). */
-int bt_svcspec_i_check_lexical(struct svc_ctx *c, const char *text, size_t len);
 
 /* ---- svcspec.c ---- */
 

@@ -21,13 +21,13 @@
 
 static int parse_image(struct svc_ctx *c, const char *path, const char *image)
 {
-    char shown[SVC_SHOWN_MAX];
+    char shown[BT_JSONREAD_SHOWN_MAX];
     bool good = isalnum((unsigned char)image[0]) && strlen(image) <= 255;
     for (const char *s = image; good && *s; s++)
         good = isalnum((unsigned char)*s) || strchr("._/:@-", *s);
     if (!good)
-        return bt_svcspec_i_fail(c, path, "'%s' is not a valid image name",
-                                 bt_svcspec_i_printable(shown, sizeof(shown), image));
+        return bt_jsonread_fail(&c->json, path, "'%s' is not a valid image name",
+                                bt_jsonread_printable(shown, sizeof(shown), image));
     return 0;
 }
 
@@ -35,48 +35,38 @@ static int parse_image(struct svc_ctx *c, const char *path, const char *image)
 static int parse_root(struct svc_ctx *c, const char *path, struct json_object *obj,
                       struct bt_svcspec_service *service)
 {
-    char p[SVC_PATH_MAX];
-    int ret = bt_svcspec_i_field_str(c, path, obj, "rootfs", false, BT_SVCSPEC_STRING_MAX,
-                                     &service->rootfs);
+    char p[BT_JSONREAD_PATH_MAX];
+    int ret = bt_jsonread_field_nonempty(&c->json, path, obj, "rootfs", false,
+                                         BT_SVCSPEC_STRING_MAX, &service->rootfs);
     if (ret == 0 && service->rootfs)
-        ret = bt_svcspec_i_check_abs_path(c, bt_svcspec_i_sub(p, path, "rootfs"), service->rootfs,
-                                          false);
+        ret = bt_jsonread_check_abs_path(&c->json, bt_jsonread_sub(p, path, "rootfs"),
+                                         service->rootfs, false);
     if (ret == 0)
-        ret = bt_svcspec_i_field_str(c, path, obj, "image", false, BT_SVCSPEC_STRING_MAX,
-                                     &service->image);
+        ret = bt_jsonread_field_nonempty(&c->json, path, obj, "image", false, BT_SVCSPEC_STRING_MAX,
+                                         &service->image);
     if (ret == 0 && service->image && service->rootfs)
-        return bt_svcspec_i_fail(c, bt_svcspec_i_sub(p, path, "image"),
-                                 "cannot be used with rootfs (give one of the two)");
+        return bt_jsonread_fail(&c->json, bt_jsonread_sub(p, path, "image"),
+                                "cannot be used with rootfs (give one of the two)");
     if (ret == 0 && service->image)
-        ret = parse_image(c, bt_svcspec_i_sub(p, path, "image"), service->image);
+        ret = parse_image(c, bt_jsonread_sub(p, path, "image"), service->image);
     if (ret == 0 && !service->rootfs && !service->image)
-        return bt_svcspec_i_fail(c, path, "one of 'rootfs' or 'image' is required");
+        return bt_jsonread_fail(&c->json, path, "one of 'rootfs' or 'image' is required");
     return ret;
-}
-
-static int check_env(struct svc_ctx *c, const char *path, const char *value)
-{
-    char shown[SVC_SHOWN_MAX];
-    const char *equals = strchr(value, '=');
-    if (!equals || equals == value)
-        return bt_svcspec_i_fail(c, path, "'%s' is not NAME=VALUE",
-                                 bt_svcspec_i_printable(shown, sizeof(shown), value));
-    return 0;
 }
 
 /* env names must be unique: two values for one name would leave the winner to chance. */
 static int check_env_unique(struct svc_ctx *c, const char *path, char **env, size_t len)
 {
-    char p[SVC_PATH_MAX], shown[SVC_SHOWN_MAX];
+    char p[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
     for (size_t i = 1; i < len; i++) {
         size_t name_len = (size_t)(strchr(env[i], '=') - env[i]);
         for (size_t j = 0; j < i; j++) {
             if (strncmp(env[i], env[j], name_len + 1) == 0) {
-                char name[SVC_SHOWN_MAX];
+                char name[BT_JSONREAD_SHOWN_MAX];
                 snprintf(name, sizeof(name), "%.*s", (int)name_len, env[i]);
-                return bt_svcspec_i_fail(c, bt_svcspec_i_item(p, path, i),
-                                         "%s is already set by env[%zu]",
-                                         bt_svcspec_i_printable(shown, sizeof(shown), name), j);
+                return bt_jsonread_fail(&c->json, bt_jsonread_item(p, path, i),
+                                        "%s is already set by env[%zu]",
+                                        bt_jsonread_printable(shown, sizeof(shown), name), j);
             }
         }
     }
@@ -87,70 +77,72 @@ static int check_env_unique(struct svc_ctx *c, const char *path, char **env, siz
  * shape is checked here. */
 static int check_user(struct svc_ctx *c, const char *path, const char *user)
 {
-    char shown[SVC_SHOWN_MAX];
+    char shown[BT_JSONREAD_SHOWN_MAX];
     const char *colon = strchr(user, ':');
     bool good =
         strlen(user) <= 256 && user[0] != ':' && (!colon || (colon[1] && !strchr(colon + 1, ':')));
     for (const char *s = user; good && *s; s++)
         good = isgraph((unsigned char)*s) && *s != '/';
     if (!good)
-        return bt_svcspec_i_fail(c, path, "'%s' is not USER[:GROUP] (names or numbers)",
-                                 bt_svcspec_i_printable(shown, sizeof(shown), user));
+        return bt_jsonread_fail(&c->json, path, "'%s' is not USER[:GROUP] (names or numbers)",
+                                bt_jsonread_printable(shown, sizeof(shown), user));
     return 0;
 }
 
 static int check_hostname(struct svc_ctx *c, const char *path, const char *hostname)
 {
-    char shown[SVC_SHOWN_MAX];
+    char shown[BT_JSONREAD_SHOWN_MAX];
     size_t len = strlen(hostname);
     bool good = len <= 64 && isalnum((unsigned char)hostname[0]) &&
                 isalnum((unsigned char)hostname[len - 1]);
     for (const char *s = hostname; good && *s; s++)
         good = isalnum((unsigned char)*s) || *s == '-' || *s == '.';
     if (!good)
-        return bt_svcspec_i_fail(c, path, "'%s' is not a valid hostname",
-                                 bt_svcspec_i_printable(shown, sizeof(shown), hostname));
+        return bt_jsonread_fail(&c->json, path, "'%s' is not a valid hostname",
+                                bt_jsonread_printable(shown, sizeof(shown), hostname));
     return 0;
 }
 
 static int parse_process(struct svc_ctx *c, const char *path, struct json_object *obj,
                          struct bt_svcspec_service *service)
 {
-    char p[SVC_PATH_MAX];
-    struct json_object *value = bt_svcspec_i_member(obj, "command");
-    bt_svcspec_i_sub(p, path, "command");
+    char p[BT_JSONREAD_PATH_MAX];
+    struct json_object *value = bt_jsonread_member(obj, "command");
+    bt_jsonread_sub(p, path, "command");
     if (!value)
-        return bt_svcspec_i_fail(c, p, "required key is missing");
-    int ret = bt_svcspec_i_get_strv(c, p, value, NULL, &service->command, &service->command_len);
+        return bt_jsonread_fail(&c->json, p, "required key is missing");
+    int ret = bt_jsonread_get_strv(&c->json, p, value, BT_SVCSPEC_ARGS_MAX, BT_SVCSPEC_ARG_MAX,
+                                   NULL, &service->command, &service->command_len, NULL);
     if (ret == 0 && service->command_len == 0)
-        return bt_svcspec_i_fail(c, p, "must not be empty");
+        return bt_jsonread_fail(&c->json, p, "must not be empty");
     /* Only the program must be named: an empty argument is a legitimate argument. */
     if (ret == 0 && !service->command[0][0])
-        return bt_svcspec_i_fail(c, bt_svcspec_i_item(p, p, 0), "must not be empty");
-    value = bt_svcspec_i_member(obj, "env");
+        return bt_jsonread_fail(&c->json, bt_jsonread_item(p, p, 0), "must not be empty");
+    value = bt_jsonread_member(obj, "env");
     if (ret == 0 && value)
-        ret = bt_svcspec_i_get_strv(c, bt_svcspec_i_sub(p, path, "env"), value, check_env,
-                                    &service->env, &service->env_len);
+        ret = bt_jsonread_get_strv(&c->json, bt_jsonread_sub(p, path, "env"), value,
+                                   BT_SVCSPEC_ARGS_MAX, BT_SVCSPEC_ARG_MAX, bt_jsonread_check_env,
+                                   &service->env, &service->env_len, NULL);
     else if (ret == 0 && !(service->env = calloc(1, sizeof(char *))))
-        ret = bt_svcspec_i_oom(c);
+        ret = bt_jsonread_oom(&c->json);
     if (ret == 0)
-        ret = check_env_unique(c, bt_svcspec_i_sub(p, path, "env"), service->env, service->env_len);
+        ret = check_env_unique(c, bt_jsonread_sub(p, path, "env"), service->env, service->env_len);
     if (ret == 0)
-        ret = bt_svcspec_i_field_str(c, path, obj, "workdir", false, BT_SVCSPEC_STRING_MAX,
-                                     &service->workdir);
+        ret = bt_jsonread_field_nonempty(&c->json, path, obj, "workdir", false,
+                                         BT_SVCSPEC_STRING_MAX, &service->workdir);
     if (ret == 0 && service->workdir)
-        ret = bt_svcspec_i_check_abs_path(c, bt_svcspec_i_sub(p, path, "workdir"), service->workdir,
-                                          true);
+        ret = bt_jsonread_check_abs_path(&c->json, bt_jsonread_sub(p, path, "workdir"),
+                                         service->workdir, true);
     if (ret == 0)
-        ret = bt_svcspec_i_field_str(c, path, obj, "user", false, BT_SVCSPEC_STRING_MAX,
-                                     &service->user);
+        ret = bt_jsonread_field_nonempty(&c->json, path, obj, "user", false, BT_SVCSPEC_STRING_MAX,
+                                         &service->user);
     if (ret == 0 && service->user)
-        ret = check_user(c, bt_svcspec_i_sub(p, path, "user"), service->user);
+        ret = check_user(c, bt_jsonread_sub(p, path, "user"), service->user);
     if (ret == 0)
-        ret = bt_svcspec_i_field_str(c, path, obj, "hostname", false, BT_SVCSPEC_STRING_MAX,
-                                     &service->hostname);
+        ret = bt_jsonread_field_nonempty(&c->json, path, obj, "hostname", false,
+                                         BT_SVCSPEC_STRING_MAX, &service->hostname);
     if (ret == 0 && service->hostname)
-        ret = check_hostname(c, bt_svcspec_i_sub(p, path, "hostname"), service->hostname);
+        ret = check_hostname(c, bt_jsonread_sub(p, path, "hostname"), service->hostname);
     return ret;
 }
 
@@ -158,16 +150,16 @@ static int parse_process(struct svc_ctx *c, const char *path, struct json_object
 static int parse_restart(struct svc_ctx *c, const char *path, struct json_object *obj,
                          struct bt_svcspec_service *service)
 {
-    char p[SVC_PATH_MAX], shown[SVC_SHOWN_MAX];
+    char p[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
     const char *text;
-    struct json_object *value = bt_svcspec_i_member(obj, "restart");
+    struct json_object *value = bt_jsonread_member(obj, "restart");
     if (!value)
         return 0;
-    bt_svcspec_i_sub(p, path, "restart");
-    int ret = bt_svcspec_i_get_str(c, p, value, BT_SVCSPEC_STRING_MAX, &text);
+    bt_jsonread_sub(p, path, "restart");
+    int ret = bt_jsonread_get_str(&c->json, p, value, BT_SVCSPEC_STRING_MAX, &text);
     if (ret < 0)
         return ret;
-    bt_svcspec_i_printable(shown, sizeof(shown), text);
+    bt_jsonread_printable(shown, sizeof(shown), text);
     if (strcmp(text, "no") == 0) {
         service->restart = BT_SVCSPEC_RESTART_NO;
     } else if (strcmp(text, "always") == 0) {
@@ -186,13 +178,14 @@ static int parse_restart(struct svc_ctx *c, const char *path, struct json_object
             count = count * 10 + (uint64_t)(*s - '0');
         }
         if (!good || count < 1 || count > INT32_MAX)
-            return bt_svcspec_i_fail(c, p, "on-failure:N needs a count N from 1 to %d, got '%s'",
-                                     INT32_MAX, shown);
+            return bt_jsonread_fail(&c->json, p,
+                                    "on-failure:N needs a count N from 1 to %d, got '%s'",
+                                    INT32_MAX, shown);
         service->restart = BT_SVCSPEC_RESTART_ON_FAILURE;
         service->max_failures = (uint32_t)count;
     } else {
-        return bt_svcspec_i_fail(
-            c, p, "expected no, on-failure[:N], always or unless-stopped, got '%s'", shown);
+        return bt_jsonread_fail(
+            &c->json, p, "expected no, on-failure[:N], always or unless-stopped, got '%s'", shown);
     }
     return 0;
 }
@@ -200,27 +193,27 @@ static int parse_restart(struct svc_ctx *c, const char *path, struct json_object
 static int parse_exit_codes(struct svc_ctx *c, const char *path, struct json_object *obj,
                             struct bt_svcspec_service *service)
 {
-    char p[SVC_PATH_MAX];
+    char p[BT_JSONREAD_PATH_MAX];
     size_t len;
-    struct json_object *list = bt_svcspec_i_member(obj, "success_exit_codes");
+    struct json_object *list = bt_jsonread_member(obj, "success_exit_codes");
     service->success_exit_codes[0] = 1; /* [0] */
     if (!list)
         return 0;
-    bt_svcspec_i_sub(p, path, "success_exit_codes");
-    int ret = bt_svcspec_i_get_array(c, p, list, 256, &len);
+    bt_jsonread_sub(p, path, "success_exit_codes");
+    int ret = bt_jsonread_get_array(&c->json, p, list, 256, &len);
     if (ret < 0)
         return ret;
     service->success_exit_codes[0] = 0;
     for (size_t i = 0; i < len; i++) {
         int64_t code;
-        char item[SVC_PATH_MAX];
-        bt_svcspec_i_item(item, p, i);
+        char item[BT_JSONREAD_PATH_MAX];
+        bt_jsonread_item(item, p, i);
         ret = bt_svcspec_i_get_int(c, item, json_object_array_get_idx(list, i), 0, 255, &code);
         if (ret < 0)
             return ret;
         uint64_t bit = UINT64_C(1) << (code % 64);
         if (service->success_exit_codes[code / 64] & bit)
-            return bt_svcspec_i_fail(c, item, "%" PRId64 " is listed twice", code);
+            return bt_jsonread_fail(&c->json, item, "%" PRId64 " is listed twice", code);
         service->success_exit_codes[code / 64] |= bit;
     }
     return 0;
@@ -230,12 +223,12 @@ static int parse_backoff(struct svc_ctx *c, const char *path, struct json_object
                          struct bt_svcspec_service *service)
 {
     static const char *const known[] = {"initial_ms", "max_ms", "reset_after_s", NULL};
-    char p[SVC_PATH_MAX], q[SVC_PATH_MAX];
+    char p[BT_JSONREAD_PATH_MAX], q[BT_JSONREAD_PATH_MAX];
     int64_t initial = BT_SVCSPEC_BACKOFF_INITIAL_MS, max = BT_SVCSPEC_BACKOFF_MAX_MS;
-    struct json_object *backoff = bt_svcspec_i_member(obj, "backoff");
+    struct json_object *backoff = bt_jsonread_member(obj, "backoff");
     service->backoff_reset_ms = BT_SVCSPEC_BACKOFF_RESET_MS;
     if (backoff) {
-        bt_svcspec_i_sub(p, path, "backoff");
+        bt_jsonread_sub(p, path, "backoff");
         int ret = bt_svcspec_i_check_keys(c, p, backoff, known, NULL);
         if (ret == 0)
             ret = bt_svcspec_i_field_int(c, p, backoff, "initial_ms", 1, (int64_t)DAY_MS, &initial);
@@ -247,12 +240,12 @@ static int parse_backoff(struct svc_ctx *c, const char *path, struct json_object
         if (ret < 0)
             return ret;
         /* Name the key the spec wrote: the other one may be a default. */
-        if (max < initial && bt_svcspec_i_member(backoff, "max_ms"))
-            return bt_svcspec_i_fail(c, bt_svcspec_i_sub(q, p, "max_ms"),
-                                     "%" PRId64 " is below initial_ms (%" PRId64 ")", max, initial);
+        if (max < initial && bt_jsonread_member(backoff, "max_ms"))
+            return bt_jsonread_fail(&c->json, bt_jsonread_sub(q, p, "max_ms"),
+                                    "%" PRId64 " is below initial_ms (%" PRId64 ")", max, initial);
         if (max < initial)
-            return bt_svcspec_i_fail(c, bt_svcspec_i_sub(q, p, "initial_ms"),
-                                     "%" PRId64 " is above max_ms (%" PRId64 ")", initial, max);
+            return bt_jsonread_fail(&c->json, bt_jsonread_sub(q, p, "initial_ms"),
+                                    "%" PRId64 " is above max_ms (%" PRId64 ")", initial, max);
     }
     service->backoff_initial_ms = (uint64_t)initial;
     service->backoff_max_ms = (uint64_t)max;
@@ -263,32 +256,32 @@ static int parse_stop(struct svc_ctx *c, const char *path, struct json_object *o
                       struct bt_svcspec_service *service)
 {
     static const char *const known[] = {"signal", "timeout_s", NULL};
-    char p[SVC_PATH_MAX], q[SVC_PATH_MAX], shown[SVC_SHOWN_MAX];
-    struct json_object *stop = bt_svcspec_i_member(obj, "stop");
+    char p[BT_JSONREAD_PATH_MAX], q[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
+    struct json_object *stop = bt_jsonread_member(obj, "stop");
     service->stop_signal = SIGTERM;
     service->stop_timeout_ms = BT_SVCSPEC_STOP_TIMEOUT_MS;
     if (!stop)
         return 0;
-    bt_svcspec_i_sub(p, path, "stop");
+    bt_jsonread_sub(p, path, "stop");
     int ret = bt_svcspec_i_check_keys(c, p, stop, known, NULL);
-    struct json_object *value = bt_svcspec_i_member(stop, "signal");
-    bt_svcspec_i_sub(q, p, "signal");
+    struct json_object *value = bt_jsonread_member(stop, "signal");
+    bt_jsonread_sub(q, p, "signal");
     if (ret == 0 && value && json_object_is_type(value, json_type_int)) {
         int64_t number;
         ret = bt_svcspec_i_get_int(c, q, value, 1, BT_SIG_MAX, &number);
         service->stop_signal = (int)number;
     } else if (ret == 0 && value && json_object_is_type(value, json_type_string)) {
         const char *text;
-        ret = bt_svcspec_i_get_str(c, q, value, BT_SVCSPEC_STRING_MAX, &text);
+        ret = bt_jsonread_get_str(&c->json, q, value, BT_SVCSPEC_STRING_MAX, &text);
         int sig = ret == 0 ? bt_sig_parse(text) : 0;
         if (ret == 0 && sig < 0)
-            return bt_svcspec_i_fail(c, q, "unknown signal '%s'",
-                                     bt_svcspec_i_printable(shown, sizeof(shown), text));
+            return bt_jsonread_fail(&c->json, q, "unknown signal '%s'",
+                                    bt_jsonread_printable(shown, sizeof(shown), text));
         if (ret == 0)
             service->stop_signal = sig;
     } else if (ret == 0 && value) {
-        return bt_svcspec_i_fail(c, q, "expected a signal name or number, got %s",
-                                 bt_svcspec_i_type_name(value));
+        return bt_jsonread_fail(&c->json, q, "expected a signal name or number, got %s",
+                                bt_jsonread_type_name(value));
     }
     if (ret == 0)
         ret = bt_svcspec_i_field_seconds(c, p, stop, "timeout_s", 0, DAY_MS,
@@ -300,21 +293,21 @@ static int parse_stop(struct svc_ctx *c, const char *path, struct json_object *o
  * bytes, into *OUT. The result must be a whole number of bytes. */
 static int parse_size(struct svc_ctx *c, const char *path, struct json_object *value, uint64_t *out)
 {
-    char shown[SVC_SHOWN_MAX];
+    char shown[BT_JSONREAD_SHOWN_MAX];
     if (json_object_is_type(value, json_type_int)) {
         int64_t bytes = json_object_get_int64(value);
         if (bytes < 0)
-            return bt_svcspec_i_fail(c, path, "%" PRId64 " is negative", bytes);
+            return bt_jsonread_fail(&c->json, path, "%" PRId64 " is negative", bytes);
         if ((uint64_t)bytes > MEMORY_MAX)
-            return bt_svcspec_i_fail(c, path, "too large (limit 1024P)");
+            return bt_jsonread_fail(&c->json, path, "too large (limit 1024P)");
         *out = (uint64_t)bytes;
         return 0;
     }
     if (!json_object_is_type(value, json_type_string))
-        return bt_svcspec_i_fail(c, path, "expected a size such as \"256M\" or bytes, got %s",
-                                 bt_svcspec_i_type_name(value));
+        return bt_jsonread_fail(&c->json, path, "expected a size such as \"256M\" or bytes, got %s",
+                                bt_jsonread_type_name(value));
     const char *text = json_object_get_string(value), *s = text;
-    bt_svcspec_i_printable(shown, sizeof(shown), text);
+    bt_jsonread_printable(shown, sizeof(shown), text);
     uint64_t whole = 0, fraction = 0, scale = 1;
     bool good = *s >= '0' && *s <= '9';
     /* Past MEMORY_MAX the value only has to stay too large: stop growing it. */
@@ -339,17 +332,17 @@ static int parse_size(struct svc_ctx *c, const char *path, struct json_object *v
     else if (unit && unit != units && tolower((unsigned char)*s) == 'b')
         s++;
     if (!good || *s)
-        return bt_svcspec_i_fail(
-            c, path, "expected a size such as \"256M\", \"1g\" or bytes, got '%s'", shown);
+        return bt_jsonread_fail(
+            &c->json, path, "expected a size such as \"256M\", \"1g\" or bytes, got '%s'", shown);
     if (whole > (MEMORY_MAX >> shift))
-        return bt_svcspec_i_fail(c, path, "'%s' is too large (limit 1024P)", shown);
+        return bt_jsonread_fail(&c->json, path, "'%s' is too large (limit 1024P)", shown);
     /* fraction < scale <= 1000 < 2^10, so fraction << 50 fits in 64 bits. */
     uint64_t part = fraction << shift;
     if (part % scale)
-        return bt_svcspec_i_fail(c, path, "'%s' is not a whole number of bytes", shown);
+        return bt_jsonread_fail(&c->json, path, "'%s' is not a whole number of bytes", shown);
     *out = (whole << shift) + part / scale;
     if (*out > MEMORY_MAX)
-        return bt_svcspec_i_fail(c, path, "'%s' is too large (limit 1024P)", shown);
+        return bt_jsonread_fail(&c->json, path, "'%s' is too large (limit 1024P)", shown);
     return 0;
 }
 
@@ -357,16 +350,16 @@ static int parse_size(struct svc_ctx *c, const char *path, struct json_object *v
 static int parse_cpus(struct svc_ctx *c, const char *path, struct json_object *value, uint32_t *out)
 {
     if (!json_object_is_type(value, json_type_int) && !json_object_is_type(value, json_type_double))
-        return bt_svcspec_i_fail(c, path, "expected a number of cpus, got %s",
-                                 bt_svcspec_i_type_name(value));
+        return bt_jsonread_fail(&c->json, path, "expected a number of cpus, got %s",
+                                bt_jsonread_type_name(value));
     const char *shown = json_object_get_string(value);
     double cpus = json_object_get_double(value);
     if (!isfinite(cpus) || cpus < 0.01 - 1e-9 || cpus > 1024)
-        return bt_svcspec_i_fail(c, path, "%s is out of range (0.01..1024)", shown);
+        return bt_jsonread_fail(&c->json, path, "%s is out of range (0.01..1024)", shown);
     /* Rounded by hand: the programs that link this do not all link libm. */
     double milli = (double)(uint64_t)(cpus * 1000 + 0.5), error = cpus * 1000 - milli;
     if ((error < 0 ? -error : error) > 1e-6 * milli)
-        return bt_svcspec_i_fail(c, path, "%s is finer than 0.001", shown);
+        return bt_jsonread_fail(&c->json, path, "%s is finer than 0.001", shown);
     *out = (uint32_t)milli;
     return 0;
 }
@@ -375,21 +368,21 @@ static int parse_resources(struct svc_ctx *c, const char *path, struct json_obje
                            struct bt_svcspec_service *service)
 {
     static const char *const known[] = {"memory", "cpus", "pids", "io_weight", NULL};
-    char p[SVC_PATH_MAX], q[SVC_PATH_MAX], shown[SVC_SHOWN_MAX];
-    struct json_object *resources = bt_svcspec_i_member(obj, "resources"), *value;
+    char p[BT_JSONREAD_PATH_MAX], q[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
+    struct json_object *resources = bt_jsonread_member(obj, "resources"), *value;
     if (!resources)
         return 0;
-    bt_svcspec_i_sub(p, path, "resources");
+    bt_jsonread_sub(p, path, "resources");
     int ret = bt_svcspec_i_check_keys(c, p, resources, known, NULL);
-    if (ret == 0 && (value = bt_svcspec_i_member(resources, "memory"))) {
-        ret = parse_size(c, bt_svcspec_i_sub(q, p, "memory"), value, &service->memory);
+    if (ret == 0 && (value = bt_jsonread_member(resources, "memory"))) {
+        ret = parse_size(c, bt_jsonread_sub(q, p, "memory"), value, &service->memory);
         if (ret == 0 && service->memory < MEMORY_MIN)
-            return bt_svcspec_i_fail(
-                c, q, "%s is below the minimum (1M)",
-                bt_svcspec_i_printable(shown, sizeof(shown), json_object_get_string(value)));
+            return bt_jsonread_fail(
+                &c->json, q, "%s is below the minimum (1M)",
+                bt_jsonread_printable(shown, sizeof(shown), json_object_get_string(value)));
     }
-    if (ret == 0 && (value = bt_svcspec_i_member(resources, "cpus")))
-        ret = parse_cpus(c, bt_svcspec_i_sub(q, p, "cpus"), value, &service->milli_cpus);
+    if (ret == 0 && (value = bt_jsonread_member(resources, "cpus")))
+        ret = parse_cpus(c, bt_jsonread_sub(q, p, "cpus"), value, &service->milli_cpus);
     int64_t pids = 0, io_weight = 0;
     if (ret == 0)
         ret = bt_svcspec_i_field_int(c, p, resources, "pids", 1, 4194304, &pids);
@@ -403,7 +396,7 @@ static int parse_resources(struct svc_ctx *c, const char *path, struct json_obje
 /* One rlimit value: a number or "unlimited". */
 static int parse_limit(struct svc_ctx *c, const char *path, struct json_object *value, rlim_t *out)
 {
-    char shown[SVC_SHOWN_MAX];
+    char shown[BT_JSONREAD_SHOWN_MAX];
     if (json_object_is_type(value, json_type_int)) {
         int64_t limit;
         int ret = bt_svcspec_i_get_int(c, path, value, 0, INT64_MAX - 1, &limit);
@@ -416,11 +409,11 @@ static int parse_limit(struct svc_ctx *c, const char *path, struct json_object *
         return 0;
     }
     if (json_object_is_type(value, json_type_string))
-        return bt_svcspec_i_fail(
-            c, path, "expected a number or \"unlimited\", got '%s'",
-            bt_svcspec_i_printable(shown, sizeof(shown), json_object_get_string(value)));
-    return bt_svcspec_i_fail(c, path, "expected a number or \"unlimited\", got %s",
-                             bt_svcspec_i_type_name(value));
+        return bt_jsonread_fail(
+            &c->json, path, "expected a number or \"unlimited\", got '%s'",
+            bt_jsonread_printable(shown, sizeof(shown), json_object_get_string(value)));
+    return bt_jsonread_fail(&c->json, path, "expected a number or \"unlimited\", got %s",
+                            bt_jsonread_type_name(value));
 }
 
 static int compare_rlimits(const void *a, const void *b)
@@ -434,44 +427,44 @@ static int parse_rlimits(struct svc_ctx *c, const char *path, struct json_object
                          struct bt_svcspec_service *service)
 {
     static const char *const pair[] = {"soft", "hard", NULL};
-    char p[SVC_PATH_MAX], q[SVC_PATH_MAX], r[SVC_PATH_MAX];
-    struct json_object *rlimits = bt_svcspec_i_member(obj, "rlimits");
+    char p[BT_JSONREAD_PATH_MAX], q[BT_JSONREAD_PATH_MAX], r[BT_JSONREAD_PATH_MAX];
+    struct json_object *rlimits = bt_jsonread_member(obj, "rlimits");
     if (!rlimits)
         return 0;
-    bt_svcspec_i_sub(p, path, "rlimits");
+    bt_jsonread_sub(p, path, "rlimits");
     if (!json_object_is_type(rlimits, json_type_object))
-        return bt_svcspec_i_fail(c, p, "expected an object, got %s",
-                                 bt_svcspec_i_type_name(rlimits));
+        return bt_jsonread_fail(&c->json, p, "expected an object, got %s",
+                                bt_jsonread_type_name(rlimits));
     size_t n = (size_t)json_object_object_length(rlimits);
     service->rlimits = calloc(n ? n : 1, sizeof(*service->rlimits));
     if (!service->rlimits)
-        return bt_svcspec_i_oom(c);
+        return bt_jsonread_oom(&c->json);
     json_object_object_foreach(rlimits, key, value)
     {
         struct bt_rlimit *limit = &service->rlimits[service->rlimits_len];
         int ret = 0;
-        bt_svcspec_i_sub(q, p, key);
+        bt_jsonread_sub(q, p, key);
         limit->resource = bt_procattr_rlimit_from_name(key, NULL);
         if (limit->resource < 0)
-            return bt_svcspec_i_fail(c, q,
-                                     "unknown rlimit (as, core, cpu, data, fsize, locks, memlock, "
-                                     "msgqueue, nice, nofile, nproc, rss, rtprio, rttime, "
-                                     "sigpending, stack)");
+            return bt_jsonread_fail(&c->json, q,
+                                    "unknown rlimit (as, core, cpu, data, fsize, locks, memlock, "
+                                    "msgqueue, nice, nofile, nproc, rss, rtprio, rttime, "
+                                    "sigpending, stack)");
         for (size_t i = 0; i < service->rlimits_len; i++)
             if (service->rlimits[i].resource == limit->resource)
-                return bt_svcspec_i_fail(c, q, "%s is already set",
-                                         bt_procattr_rlimit_name(limit->resource));
+                return bt_jsonread_fail(&c->json, q, "%s is already set",
+                                        bt_procattr_rlimit_name(limit->resource));
         if (!value)
-            return bt_svcspec_i_fail(c, q,
-                                     "expected a number, \"unlimited\" or "
-                                     "{\"soft\", \"hard\"}, got null");
+            return bt_jsonread_fail(&c->json, q,
+                                    "expected a number, \"unlimited\" or "
+                                    "{\"soft\", \"hard\"}, got null");
         if (json_object_is_type(value, json_type_object)) {
             ret = bt_svcspec_i_check_keys(c, q, value, pair, NULL);
             for (size_t i = 0; ret == 0 && i < 2; i++) {
-                struct json_object *part = bt_svcspec_i_member(value, pair[i]);
-                bt_svcspec_i_sub(r, q, pair[i]);
+                struct json_object *part = bt_jsonread_member(value, pair[i]);
+                bt_jsonread_sub(r, q, pair[i]);
                 ret = part ? parse_limit(c, r, part, i ? &limit->hard : &limit->soft)
-                           : bt_svcspec_i_fail(c, r, "required key is missing");
+                           : bt_jsonread_fail(&c->json, r, "required key is missing");
             }
         } else {
             ret = parse_limit(c, q, value, &limit->soft);
@@ -480,9 +473,9 @@ static int parse_rlimits(struct svc_ctx *c, const char *path, struct json_object
         if (ret < 0)
             return ret;
         if (limit->soft > limit->hard)
-            return bt_svcspec_i_fail(c, q, "soft limit %llu is above hard limit %llu",
-                                     (unsigned long long)limit->soft,
-                                     (unsigned long long)limit->hard);
+            return bt_jsonread_fail(&c->json, q, "soft limit %llu is above hard limit %llu",
+                                    (unsigned long long)limit->soft,
+                                    (unsigned long long)limit->hard);
         service->rlimits_len++;
     }
     qsort(service->rlimits, service->rlimits_len, sizeof(*service->rlimits), compare_rlimits);
@@ -498,36 +491,38 @@ static int parse_readiness(struct svc_ctx *c, const char *path, struct json_obje
         [BT_SVCSPEC_READY_SD_NOTIFY] = "sd_notify",
         [BT_SVCSPEC_READY_HEALTH] = "health",
     };
-    char p[SVC_PATH_MAX], shown[SVC_SHOWN_MAX];
-    struct json_object *value = bt_svcspec_i_member(obj, "readiness");
+    char p[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
+    struct json_object *value = bt_jsonread_member(obj, "readiness");
     if (!value)
         return 0;
-    bt_svcspec_i_sub(p, path, "readiness");
+    bt_jsonread_sub(p, path, "readiness");
     if (json_object_is_type(value, json_type_object)) {
         int64_t fd = -1;
         int ret = bt_svcspec_i_check_keys(c, p, value, known, NULL);
         if (ret == 0)
             ret = bt_svcspec_i_field_int(c, p, value, "fd", 3, 1023, &fd);
         if (ret == 0 && fd < 0)
-            ret = bt_svcspec_i_fail(c, bt_svcspec_i_sub(p, p, "fd"), "required key is missing");
+            ret =
+                bt_jsonread_fail(&c->json, bt_jsonread_sub(p, p, "fd"), "required key is missing");
         service->readiness = BT_SVCSPEC_READY_FD;
         service->ready_fd = (int)fd;
         return ret;
     }
     if (!json_object_is_type(value, json_type_string))
-        return bt_svcspec_i_fail(c, p, "expected a string or {\"fd\": N}, got %s",
-                                 bt_svcspec_i_type_name(value));
+        return bt_jsonread_fail(&c->json, p, "expected a string or {\"fd\": N}, got %s",
+                                bt_jsonread_type_name(value));
     const char *text = json_object_get_string(value);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcmp(text, names[i]) == 0) {
             service->readiness = (enum bt_svcspec_readiness)i;
             if (i == BT_SVCSPEC_READY_HEALTH && service->health.kind == BT_SVCSPEC_HEALTH_NONE)
-                return bt_svcspec_i_fail(c, p, "'health' needs a health check (key health)");
+                return bt_jsonread_fail(&c->json, p, "'health' needs a health check (key health)");
             return 0;
         }
     }
-    return bt_svcspec_i_fail(c, p, "expected exec, sd_notify, health or {\"fd\": N}, got '%s'",
-                             bt_svcspec_i_printable(shown, sizeof(shown), text));
+    return bt_jsonread_fail(&c->json, p,
+                            "expected exec, sd_notify, health or {\"fd\": N}, got '%s'",
+                            bt_jsonread_printable(shown, sizeof(shown), text));
 }
 
 int bt_svcspec_i_parse_service(struct svc_ctx *c, const char *path, struct json_object *obj,

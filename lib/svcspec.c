@@ -4,6 +4,7 @@
  * never stops the good ones. */
 #include "svcspec-internal.h"
 #include "cleanup.h"
+#include "jsontext.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,14 +19,9 @@
 /* As deep as json-c may nest a spec: enough for BT_SVCSPEC_DEPTH_MAX trees (two levels each)
  * and a service, so that a tree nested too deeply gets our message rather than json-c's. */
 #define JSON_DEPTH_MAX 64
-#define DAY_MS         (86400 * UINT64_C(1000))
-
-static void free_tokener(struct json_tokener **tok)
-{
-    if (*tok)
-        json_tokener_free(*tok);
-}
-#define cleanup_tokener __attribute__((cleanup(free_tokener)))
+_Static_assert(JSON_DEPTH_MAX <= BT_JSONTEXT_DEPTH_MAX,
+               "bt_jsontext_check walks what json-c accepts");
+#define DAY_MS (86400 * UINT64_C(1000))
 
 static bool valid_name(const char *name)
 {
@@ -45,28 +41,29 @@ static bool valid_name(const char *name)
 int bt_svcspec_i_parse_name(struct svc_ctx *c, const char *path, struct json_object *obj,
                             char *dest)
 {
-    char p[SVC_PATH_MAX], shown[SVC_SHOWN_MAX];
+    char p[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
     const char *name;
-    struct json_object *value = bt_svcspec_i_member(obj, "name");
-    bt_svcspec_i_sub(p, path, "name");
+    struct json_object *value = bt_jsonread_member(obj, "name");
+    bt_jsonread_sub(p, path, "name");
     if (!value)
-        return bt_svcspec_i_fail(c, p, "required key is missing");
-    int ret = bt_svcspec_i_get_str(c, p, value, BT_SVCSPEC_STRING_MAX, &name);
+        return bt_jsonread_fail(&c->json, p, "required key is missing");
+    int ret = bt_jsonread_get_str(&c->json, p, value, BT_SVCSPEC_STRING_MAX, &name);
     if (ret < 0)
         return ret;
     if (!valid_name(name))
-        return bt_svcspec_i_fail(c, p,
-                                 "'%s' is not a valid name (1 to 64 letters, digits, '_', '.' or "
-                                 "'-', starting with a letter or a digit)",
-                                 bt_svcspec_i_printable(shown, sizeof(shown), name));
+        return bt_jsonread_fail(&c->json, p,
+                                "'%s' is not a valid name (1 to 64 letters, digits, '_', '.' or "
+                                "'-', starting with a letter or a digit)",
+                                bt_jsonread_printable(shown, sizeof(shown), name));
     for (size_t i = 0; i < c->names_len; i++)
         if (strcmp(c->names[i].name, name) == 0)
-            return bt_svcspec_i_fail(c, p, "'%s' is already used at %s", name, c->names[i].path);
+            return bt_jsonread_fail(&c->json, p, "'%s' is already used at %s", name,
+                                    c->names[i].path);
     if (c->names_len == c->names_cap) {
         size_t cap = c->names_cap ? 2 * c->names_cap : 16;
         struct svc_name *names = realloc(c->names, cap * sizeof(*names));
         if (!names)
-            return bt_svcspec_i_oom(c);
+            return bt_jsonread_oom(&c->json);
         c->names = names;
         c->names_cap = cap;
     }
@@ -74,7 +71,7 @@ int bt_svcspec_i_parse_name(struct svc_ctx *c, const char *path, struct json_obj
     c->names[c->names_len].name = dest;
     c->names[c->names_len].path = strdup(p);
     if (!c->names[c->names_len].path)
-        return bt_svcspec_i_oom(c);
+        return bt_jsonread_oom(&c->json);
     c->names_len++;
     return 0;
 }
@@ -92,31 +89,31 @@ static int parse_tree(struct svc_ctx *c, const char *path, struct json_object *o
         [BT_SVCSPEC_ONE_FOR_ALL] = "one_for_all",
         [BT_SVCSPEC_REST_FOR_ONE] = "rest_for_one",
     };
-    char p[SVC_PATH_MAX], shown[SVC_SHOWN_MAX];
+    char p[BT_JSONREAD_PATH_MAX], shown[BT_JSONREAD_SHOWN_MAX];
     struct json_object *value;
     if (depth > BT_SVCSPEC_DEPTH_MAX)
-        return bt_svcspec_i_fail(c, path, "trees nest at most %d deep", BT_SVCSPEC_DEPTH_MAX);
+        return bt_jsonread_fail(&c->json, path, "trees nest at most %d deep", BT_SVCSPEC_DEPTH_MAX);
     int ret = bt_svcspec_i_check_keys(c, path, obj, known,
                                       "(a tree has name, strategy, intensity and children)");
     if (ret == 0)
         ret = bt_svcspec_i_parse_name(c, path, obj, tree->name);
-    if (ret == 0 && (value = bt_svcspec_i_member(obj, "strategy"))) {
+    if (ret == 0 && (value = bt_jsonread_member(obj, "strategy"))) {
         const char *text;
-        bt_svcspec_i_sub(p, path, "strategy");
-        ret = bt_svcspec_i_get_str(c, p, value, BT_SVCSPEC_STRING_MAX, &text);
+        bt_jsonread_sub(p, path, "strategy");
+        ret = bt_jsonread_get_str(&c->json, p, value, BT_SVCSPEC_STRING_MAX, &text);
         size_t i = 0;
         while (ret == 0 && i < 3 && strcmp(strategies[i], text) != 0)
             i++;
         if (ret == 0 && i == 3)
-            return bt_svcspec_i_fail(c, p,
-                                     "expected one_for_one, one_for_all or rest_for_one, got '%s'",
-                                     bt_svcspec_i_printable(shown, sizeof(shown), text));
+            return bt_jsonread_fail(&c->json, p,
+                                    "expected one_for_one, one_for_all or rest_for_one, got '%s'",
+                                    bt_jsonread_printable(shown, sizeof(shown), text));
         tree->strategy = (enum bt_svcspec_strategy)i;
     }
     int64_t max_restarts = BT_SVCSPEC_INTENSITY_RESTARTS;
     tree->period_ms = BT_SVCSPEC_INTENSITY_PERIOD_MS;
-    if (ret == 0 && (value = bt_svcspec_i_member(obj, "intensity"))) {
-        bt_svcspec_i_sub(p, path, "intensity");
+    if (ret == 0 && (value = bt_jsonread_member(obj, "intensity"))) {
+        bt_jsonread_sub(p, path, "intensity");
         ret = bt_svcspec_i_check_keys(c, p, value, intensity_keys, NULL);
         if (ret == 0)
             ret = bt_svcspec_i_field_int(c, p, value, "max_restarts", 0, 1000000, &max_restarts);
@@ -127,20 +124,20 @@ static int parse_tree(struct svc_ctx *c, const char *path, struct json_object *o
     if (ret < 0)
         return ret;
     size_t len;
-    bt_svcspec_i_sub(p, path, "children");
-    value = bt_svcspec_i_member(obj, "children");
-    ret = bt_svcspec_i_get_array(c, p, value, BT_SVCSPEC_ITEMS_MAX, &len);
+    bt_jsonread_sub(p, path, "children");
+    value = bt_jsonread_member(obj, "children");
+    ret = bt_jsonread_get_array(&c->json, p, value, BT_SVCSPEC_ITEMS_MAX, &len);
     if (ret < 0)
         return ret;
     if (len == 0)
-        return bt_svcspec_i_fail(c, p, "a tree needs at least one child");
+        return bt_jsonread_fail(&c->json, p, "a tree needs at least one child");
     tree->children = calloc(len, sizeof(*tree->children));
     if (!tree->children)
-        return bt_svcspec_i_oom(c);
+        return bt_jsonread_oom(&c->json);
     for (size_t i = 0; i < len; i++) {
-        char q[SVC_PATH_MAX];
+        char q[BT_JSONREAD_PATH_MAX];
         tree->children_len++;
-        ret = parse_node(c, bt_svcspec_i_item(q, p, i), json_object_array_get_idx(value, i),
+        ret = parse_node(c, bt_jsonread_item(q, p, i), json_object_array_get_idx(value, i),
                          depth + 1, &tree->children[i]);
         if (ret < 0)
             return ret;
@@ -154,13 +151,13 @@ static int parse_node(struct svc_ctx *c, const char *path, struct json_object *o
                       struct bt_svcspec_node **out)
 {
     if (!json_object_is_type(obj, json_type_object))
-        return bt_svcspec_i_fail(c, path, "expected a service or a tree (an object), got %s",
-                                 bt_svcspec_i_type_name(obj));
+        return bt_jsonread_fail(&c->json, path, "expected a service or a tree (an object), got %s",
+                                bt_jsonread_type_name(obj));
     struct bt_svcspec_node *node = calloc(1, sizeof(*node));
     if (!node)
-        return bt_svcspec_i_oom(c);
+        return bt_jsonread_oom(&c->json);
     *out = node;
-    if (bt_svcspec_i_member(obj, "children")) {
+    if (bt_jsonread_member(obj, "children")) {
         node->kind = BT_SVCSPEC_TREE;
         return parse_tree(c, path, obj, depth, &node->tree);
     }
@@ -168,54 +165,24 @@ static int parse_node(struct svc_ctx *c, const char *path, struct json_object *o
     return bt_svcspec_i_parse_service(c, path, obj, &node->service);
 }
 
-/* Where json-c stopped, as LINE:COLUMN (1-based). */
-static void position(const char *text, size_t offset, unsigned *line, unsigned *column)
-{
-    *line = 1;
-    *column = 1;
-    for (size_t i = 0; i < offset; i++) {
-        if (text[i] == '\n') {
-            ++*line;
-            *column = 1;
-        } else {
-            ++*column;
-        }
-    }
-}
-
 static int parse_text(struct svc_ctx *c, const char *text, size_t len, struct bt_svcspec_node **out)
 {
-    if (len > BT_SVCSPEC_FILE_MAX)
-        return bt_svcspec_i_fail(c, NULL, "too large (%zu bytes, limit %u)", len,
-                                 BT_SVCSPEC_FILE_MAX);
-    cleanup_tokener struct json_tokener *tok = json_tokener_new_ex(JSON_DEPTH_MAX);
-    if (!tok)
-        return bt_svcspec_i_oom(c);
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    cleanup_json struct json_object *top = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    unsigned line, column;
-    position(text, end, &line, &column);
-    if (jerr == json_tokener_continue || (jerr == json_tokener_success && !top && end >= len))
-        return bt_err_msg(c->err, EINVAL, "%s:%u:%u: invalid JSON: unexpected end of input",
-                          c->file, line, column);
-    if (jerr != json_tokener_success)
-        return bt_err_msg(c->err, EINVAL, "%s:%u:%u: invalid JSON: %s", c->file, line, column,
-                          json_tokener_error_desc(jerr));
-    if (end != len)
-        return bt_err_msg(c->err, EINVAL, "%s:%u:%u: invalid JSON: unexpected data after the end",
-                          c->file, line, column);
+    cleanup_json struct json_object *top = NULL;
+    int ret = bt_jsontext_parse(&c->json, text, len, BT_SVCSPEC_FILE_MAX, JSON_DEPTH_MAX, &top);
+    if (ret < 0)
+        return ret;
     if (!json_object_is_type(top, json_type_object))
-        return bt_svcspec_i_fail(c, NULL, "expected a service or a tree (an object), got %s",
-                                 bt_svcspec_i_type_name(top));
-    int ret = bt_svcspec_i_check_lexical(c, text, len);
+        return bt_jsonread_fail(&c->json, NULL, "expected a service or a tree (an object), got %s",
+                                bt_jsonread_type_name(top));
+    /* Unlike config.json, integers beyond 64 bits are left to json-c, which clamps them, and
+     * bt_svcspec_i_get_int refuses the clamped values. */
+    ret = bt_jsontext_check(&c->json, text, len, 0);
     if (ret < 0)
         return ret;
     struct bt_svcspec_node *node = NULL;
     ret = parse_node(c, "", top, 1, &node);
-    if (ret == 0 && !(node->file = strdup(c->file)))
-        ret = bt_svcspec_i_oom(c);
+    if (ret == 0 && !(node->file = strdup(c->json.file)))
+        ret = bt_jsonread_oom(&c->json);
     if (ret < 0) {
         bt_svcspec_free(node);
         return ret;
@@ -227,7 +194,7 @@ static int parse_text(struct svc_ctx *c, const char *text, size_t len, struct bt
 static int parse_labelled(const char *text, size_t len, const char *file_label,
                           struct bt_svcspec_node **out, struct bt_err *err)
 {
-    struct svc_ctx c = {.file = file_label, .err = err};
+    struct svc_ctx c = {.json = {.file = file_label, .err = err}};
     int ret = parse_text(&c, text, len, out);
     for (size_t i = 0; i < c.names_len; i++)
         free(c.names[i].path);
@@ -247,38 +214,13 @@ int bt_svcspec_parse(const char *text, const char *file_label, struct bt_svcspec
 int bt_svcspec_load_file(const char *path, struct bt_svcspec_node **out, struct bt_err *err)
 {
     *out = NULL;
-    /* O_NONBLOCK: a FIFO named like a spec must not hang bottled; it is refused below. */
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return bt_err_sys(err, errno, "%s", path);
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return bt_err_sys(err, errno, "%s", path);
-    if (!S_ISREG(st.st_mode))
-        return bt_err_msg(err, EINVAL, "%s: not a regular file", path);
-    if (st.st_size > BT_SVCSPEC_FILE_MAX)
-        return bt_err_msg(err, EINVAL, "%s: too large (%lld bytes, limit %u)", path,
-                          (long long)st.st_size, BT_SVCSPEC_FILE_MAX);
-    /* Read one byte more than fstat said, in case the file grew since. */
-    size_t cap = (size_t)st.st_size + 1, len = 0;
-    cleanup_free char *text = malloc(cap + 1);
-    if (!text)
-        return bt_err_sys(err, ENOMEM, "%s", path);
-    while (len < cap) {
-        ssize_t n = read(fd, text + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return bt_err_sys(err, errno, "read %s", path);
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    if (len > (size_t)st.st_size)
-        return bt_err_msg(err, EINVAL, "%s: changed while being read", path);
-    text[len] = '\0';
-    if (strlen(text) != len)
-        return bt_err_msg(err, EINVAL, "%s: contains a NUL byte", path);
+    cleanup_free char *text = NULL;
+    size_t len;
+    /* O_NONBLOCK: a FIFO named like a spec must not hang bottled; it is refused as not a
+     * regular file. */
+    int ret = bt_jsontext_load(path, O_NONBLOCK, BT_SVCSPEC_FILE_MAX, &text, &len, err);
+    if (ret < 0)
+        return ret;
     return parse_labelled(text, len, path, out, err);
 }
 
@@ -299,17 +241,17 @@ static int compare_entries(const struct dirent **a, const struct dirent **b)
 static int check_names_free(const struct bt_svcspec_list *list, const struct bt_svcspec_node *node,
                             const char *file, const char *path, struct bt_err *err)
 {
-    char p[SVC_PATH_MAX];
+    char p[BT_JSONREAD_PATH_MAX];
     const char *name = node->kind == BT_SVCSPEC_TREE ? node->tree.name : node->service.name;
     for (size_t i = 0; i < list->len; i++) {
         if (bt_svcspec_find(list->nodes[i], name)) {
-            struct svc_ctx c = {.file = file, .err = err};
-            return bt_svcspec_i_fail(&c, bt_svcspec_i_sub(p, path, "name"),
-                                     "'%s' is already used in %s", name, list->nodes[i]->file);
+            struct svc_ctx c = {.json = {.file = file, .err = err}};
+            return bt_jsonread_fail(&c.json, bt_jsonread_sub(p, path, "name"),
+                                    "'%s' is already used in %s", name, list->nodes[i]->file);
         }
     }
     for (size_t i = 0; node->kind == BT_SVCSPEC_TREE && i < node->tree.children_len; i++) {
-        bt_svcspec_i_item(p, bt_svcspec_i_sub(p, path, "children"), i);
+        bt_jsonread_item(p, bt_jsonread_sub(p, path, "children"), i);
         int ret = check_names_free(list, node->tree.children[i], file, p, err);
         if (ret < 0)
             return ret;

@@ -171,22 +171,6 @@ static void redirect_output(const struct shim_container *container)
     }
 }
 
-/* A signal ignored by whoever started us (bash ignores SIGINT and SIGQUIT in background jobs)
- * would be dropped even though it is blocked, and never reach our signalfd or the container:
- * every signal starts at its default action, as in a fresh container. */
-static void reset_ignored_signals(void)
-{
-    for (int sig = 1; sig <= BT_SIG_MAX; sig++) {
-        struct sigaction old;
-        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &old) < 0)
-            continue;
-        if (old.sa_handler == SIG_IGN) {
-            struct sigaction dfl = {.sa_handler = SIG_DFL};
-            sigaction(sig, &dfl, NULL);
-        }
-    }
-}
-
 /* Everything up to a running container; on failure, everything made is undone. */
 static int start(struct shim_container *container, struct bt_err *err)
 {
@@ -223,7 +207,11 @@ int main(int argc, char **argv)
     bt_sig_setmask(BT_SIGMASK_ALL & ~BT_SIGMASK_BIT(SIGSEGV) & ~BT_SIGMASK_BIT(SIGBUS) &
                        ~BT_SIGMASK_BIT(SIGFPE) & ~BT_SIGMASK_BIT(SIGILL) & ~BT_SIGMASK_BIT(SIGABRT),
                    NULL);
-    reset_ignored_signals();
+    /* A signal ignored by whoever started us (bash ignores SIGINT and SIGQUIT in background
+     * jobs; some ignore the real-time ones) would be dropped even though it is blocked, and
+     * never reach our signalfd or the container: every signal starts at its default action,
+     * as in a fresh container. */
+    bt_sig_reset_ignored();
     bt_log_init("bottle-shim", BT_LOG_WARN);
     struct shim_options options;
     shim_parse_options(&options, argc, argv);

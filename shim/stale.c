@@ -15,23 +15,8 @@
 
 #include "log.h"
 #include "leftovers.h"
+#include "proc.h"
 #include "rootfs.h"
-
-static int read_line(const char *dir, const char *name, char *buf, size_t len)
-{
-    char path[700];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, len - 1);
-    close(fd);
-    if (n < 0)
-        return -EIO;
-    buf[n] = '\0';
-    buf[strcspn(buf, "\n")] = '\0';
-    return 0;
-}
 
 /* True when PID is a live bottle-shim (not a recycled pid of something else). */
 static bool shim_alive(pid_t pid)
@@ -64,10 +49,12 @@ int shim_stale_check(struct shim_container *container, struct bt_err *err)
 {
     const char *dir = container->state_dir;
     const char *id = container->options->id;
-    char value[64], exit_path[700];
+    char value[64], pid_path[700], exit_path[700];
     if (access(dir, F_OK) < 0)
         return 0;
-    if (read_line(dir, "shim.pid", value, sizeof(value)) == 0 && shim_alive(atoi(value)))
+    snprintf(pid_path, sizeof(pid_path), "%s/shim.pid", dir);
+    /* atoi stops at the record's newline. */
+    if (bt_proc_read_file(pid_path, 0, value, sizeof(value)) >= 0 && shim_alive(atoi(value)))
         return bt_err_msg(err, EEXIST, "container %s already exists (running)", id);
     snprintf(exit_path, sizeof(exit_path), "%s/exit", dir);
     if (access(exit_path, F_OK) == 0)

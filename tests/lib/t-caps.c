@@ -2,7 +2,7 @@
  * and bt_caps_apply in forked children (the sets in /proc/self/status, before and after exec,
  * and actions that the dropped capabilities would have allowed). */
 #include "caps.h"
-#include "tap.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,29 +24,6 @@ static const char *const docker_names[] = {
 };
 
 static bool is_root;
-
-static void skip_n(int count, const char *reason)
-{
-    for (int i = 0; i < count; i++)
-        skip(reason);
-}
-
-/* Reads PATH into BUF (NUL-terminated) with read(2) only: children call it after the change. */
-static size_t read_file(const char *path, char *buf, size_t len)
-{
-    size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        buf[0] = '\0';
-        return 0;
-    }
-    ssize_t n;
-    while (got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
-        got += (size_t)n;
-    close(fd);
-    buf[got] = '\0';
-    return got;
-}
 
 /* The hex value after "\nKEY:" in a /proc/PID/status text; UINT64_MAX when absent. */
 static uint64_t status_hex(const char *status, const char *key)
@@ -102,15 +79,10 @@ static int run_child(child_fn fn, const void *arg, struct report *report, bool e
                      char *status_out, size_t status_len)
 {
     int report_pipe[2], status_pipe[2];
-    if (pipe2(report_pipe, O_CLOEXEC) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0)
+    if (pipe2(status_pipe, O_CLOEXEC) < 0)
         return -1;
-    memset(report, 0, sizeof(*report));
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
+    pid_t pid = report_fork(report_pipe, report, sizeof(*report));
     if (pid == 0) {
-        alarm(10);
-        close(report_pipe[0]);
         close(status_pipe[0]);
         fn(report, arg);
         char status[4096];
@@ -125,26 +97,13 @@ static int run_child(child_fn fn, const void *arg, struct report *report, bool e
         }
         _exit(0);
     }
-    close(report_pipe[1]);
     close(status_pipe[1]);
-    size_t got = 0;
-    ssize_t n;
-    while (got < sizeof(*report) &&
-           (n = read(report_pipe[0], (char *)report + got, sizeof(*report) - got)) > 0)
-        got += (size_t)n;
-    size_t out = 0;
-    if (status_out) {
-        while (out + 1 < status_len &&
-               (n = read(status_pipe[0], status_out + out, status_len - 1 - out)) > 0)
-            out += (size_t)n;
-        status_out[out] = '\0';
-    }
-    close(report_pipe[0]);
+    /* /proc/self/status fits in the pipe: cat's output can wait until cat is reaped. */
+    int ret = report_wait(pid, report_pipe[0], report, sizeof(*report));
+    if (status_out)
+        status_out[read_full(status_pipe[0], status_out, status_len - 1)] = '\0';
     close(status_pipe[0]);
-    int wstatus;
-    if (waitpid(pid, &wstatus, 0) != pid || got != sizeof(*report))
-        return -1;
-    return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 ? 0 : -1;
+    return ret;
 }
 
 static void test_names(void)

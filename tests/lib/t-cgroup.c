@@ -4,7 +4,7 @@
  * runner ends, however it ends (the runner also does it at exit and checks the result). */
 #include "cgroup.h"
 #include "proc.h"
-#include "tap.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -136,23 +136,10 @@ static bool pid_listed(const char *dir, pid_t pid)
     return false;
 }
 
-static int write_file(const char *path, const char *text)
+/* The text of PATH without its trailing newline ("" when it cannot be read). Returns BUF. */
+static const char *read_value(const char *path, char *buf, size_t len)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = write(fd, text, strlen(text));
-    close(fd);
-    return n == (ssize_t)strlen(text) ? 0 : -EIO;
-}
-
-static const char *read_file(const char *path, char *buf, size_t len)
-{
-    int fd = open(path, O_RDONLY);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
-    if (fd >= 0)
-        close(fd);
-    buf[n < 0 ? 0 : n] = '\0';
+    ssize_t n = read_file(path, buf, len);
     if (n > 0 && buf[n - 1] == '\n')
         buf[n - 1] = '\0';
     return buf;
@@ -431,7 +418,7 @@ static void test_create_join(void)
         char cpus[64], path[PATH_MAX];
         bt_cgroup_dir(&cg, cpuset, dir, sizeof(dir));
         pathf(path, sizeof(path), "%s/cpuset.cpus", dir);
-        ok(read_file(path, cpus, sizeof(cpus))[0] != '\0', "v1 cpuset.cpus inherited: '%s'", cpus);
+        ok(read_value(path, cpus, sizeof(cpus))[0] != '\0', "v1 cpuset.cpus inherited: '%s'", cpus);
     } else {
         skip("no v1 cpuset");
     }
@@ -712,8 +699,7 @@ static void test_devices(void)
     int ret = bt_cgroup_set_devices(&cg, &deny_null, 1, &err);
     if (!bt_cgroup_layout_find(&cg.layout, BT_CGROUP_DEVICES)) {
         ok(ret == -ENOTSUP && strstr(err.msg, "eBPF"), "v2: device rules refused clearly");
-        for (int i = 0; i < 3; i++)
-            skip("no v1 devices controller");
+        skip_n(3, "no v1 devices controller");
         return;
     }
     is_int(ret, 0, "deny c 1:3");
@@ -781,7 +767,7 @@ static void test_fake_v2(const char *tmp)
     }
     is_int(bt_cgroup_create(&cg, &err), 0, "fake v2: create");
     pathf(path, sizeof(path), "%s/cgroup.subtree_control", root);
-    is_str(read_file(path, text, sizeof(text)), "+pids",
+    is_str(read_value(path, text, sizeof(text)), "+pids",
            "fake v2: controllers enabled in the parent, one write each (last: +pids)");
 
     bt_cgroup_dir(&cg, &layout.hierarchies[0], dir, sizeof(dir));
@@ -798,7 +784,7 @@ static void test_fake_v2(const char *tmp)
 #define FILE_IS(name, want, ...)                                                                   \
     do {                                                                                           \
         pathf(path, sizeof(path), "%s/%s", dir, name);                                             \
-        is_str(read_file(path, text, sizeof(text)), want, __VA_ARGS__);                            \
+        is_str(read_value(path, text, sizeof(text)), want, __VA_ARGS__);                           \
     } while (0)
     is_int(bt_cgroup_set_memory(&cg, 16 * MiB, 48 * MiB, &err), 0, "fake v2: memory");
     FILE_IS("memory.max", "16777216", "memory.max");
@@ -905,15 +891,7 @@ static void test_cleanup(void)
     ok(gone_everywhere(&cg), "nothing of %s left in any hierarchy", parent);
 }
 
-static char tmp[] = "/tmp/t-cgroup.XXXXXX";
-
-static void remove_tmp(void)
-{
-    char command[64];
-    pathf(command, sizeof(command), "rm -rf %s", tmp);
-    if (system(command) != 0)
-        fprintf(stderr, "t-cgroup: could not remove %s\n", tmp);
-}
+static char tmp[PATH_MAX];
 
 static int run(void)
 {
@@ -947,8 +925,7 @@ static int run(void)
     if (unified.count > 0)
         test_freeze(&unified, 0, "v2");
     else
-        for (int i = 0; i < 9; i++)
-            skip("no cgroup2 mount");
+        skip_n(9, "no cgroup2 mount");
     test_kill(NULL, 0, false, "default");
     test_kill(NULL, BT_CGROUP_V1_ONLY, false, "v1");
     test_kill(NULL, 0, true, "default");
@@ -956,8 +933,7 @@ static int run(void)
     if (no_freezer.count > 0 && bt_cgroup_layout_find(&no_freezer, BT_CGROUP_PIDS))
         test_kill(&no_freezer, 0, false, "nofreezer");
     else
-        for (int i = 0; i < 6; i++)
-            skip("no v1 hierarchy with pids but without freezer");
+        skip_n(6, "no v1 hierarchy with pids but without freezer");
     if (unified.count > 0 && host.mode == BT_CGROUP_MODE_HYBRID) {
         test_kill(&unified, 0, true, "v2");
         struct bt_cgroup cg;
@@ -968,8 +944,7 @@ static int run(void)
             ok(strstr(err.msg, "no memory controller") != NULL, "  %s", err.msg);
         }
     } else {
-        for (int i = 0; i < 9; i++)
-            skip("not a hybrid host");
+        skip_n(9, "not a hybrid host");
     }
     test_cpu();
     test_cpuset();
@@ -999,8 +974,7 @@ int main(void)
         return 0;
     }
     pathf(parent, sizeof(parent), "bt-test-%d", (int)getpid());
-    if (!mkdtemp(tmp))
-        return 1;
+    make_tmpdir(tmp, sizeof(tmp), "t-cgroup");
     /* Orphans of a runner that died come to us, and the cgroup kill below reaps them. */
     bt_proc_set_subreaper();
     fflush(stdout);
@@ -1017,7 +991,8 @@ int main(void)
     while (waitpid(runner, &status, 0) < 0 && errno == EINTR)
         ;
     cleanup();
-    remove_tmp();
+    if (remove_tree(tmp) < 0)
+        fprintf(stderr, "t-cgroup: could not remove %s\n", tmp);
     for (int i = 0; i < 100 && waitpid(-1, NULL, WNOHANG) >= 0; i++)
         usleep(10000);
     return bt_proc_exit_code(status);

@@ -1,6 +1,6 @@
 /* Unit tests for lib/exitfile.c: round trip, atomic replacement, malformed files. */
 #include "exitfile.h"
-#include "tap.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -8,10 +8,9 @@
 
 int main(void)
 {
-    char dir[] = "/tmp/bt-exitfile-XXXXXX", path[256];
+    char dir[PATH_MAX], path[PATH_MAX + 8];
     plan(9);
-    if (!mkdtemp(dir))
-        return 1;
+    make_tmpdir(dir, sizeof(dir), "bt-exitfile");
     snprintf(path, sizeof(path), "%s/exit", dir);
     struct bt_err err = {0};
     struct bt_exit_record in = {.pid = 42, .started_at_ns = 1, .finished_at_ns = 2}, out;
@@ -31,11 +30,8 @@ int main(void)
     char cmd[512];
     snprintf(cmd, sizeof(cmd), "ls %s | wc -l | grep -qx 1", dir);
     ok(system(cmd) == 0, "no temporary file left behind");
-    FILE *f = fopen(path, "w");
-    fputs("{\"pid\": \"x\"}", f);
-    fclose(f);
+    write_file(path, "{\"pid\": \"x\"}");
     is_int(bt_exitfile_read(path, &out, &err), -EINVAL, "malformed record refused");
     ok(strstr(err.msg, "malformed") != NULL, "message says malformed: %s", err.msg);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) | done();
+    return (remove_tree(dir) < 0) | done();
 }

@@ -1,7 +1,7 @@
 /* Unit tests for lib/logfile.c: the CRI record format, P/F chunking and reassembly, rotation
  * that keeps every record whole and exactly once, --tail, and a follower racing rotations. */
 #include "logfile.h"
-#include "tap.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,50 +20,14 @@ static char tmpdir[64];
 #define PATH_LEN 128
 #define NAME_LEN 160
 
-/* Async-signal-safe (getdents64, unlinkat, rmdir): also runs from the alarm handler. The test
- * directories are flat. */
+/* Also runs from the alarm handler (case_alarm_cleanup). The test directories are flat. */
 static void remove_tmpdir(void)
 {
-    if (!tmpdir[0])
-        return;
-    int fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        char buf[4096] __attribute__((aligned(8)));
-        for (int pass = 0; pass < 100; pass++) {
-            int removed = 0;
-            ssize_t n;
-            lseek(fd, 0, SEEK_SET);
-            while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
-                for (ssize_t off = 0; off < n;) {
-                    struct dirent64 *d = (struct dirent64 *)(buf + off);
-                    off += d->d_reclen;
-                    if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..") &&
-                        unlinkat(fd, d->d_name, 0) == 0)
-                        removed++;
-                }
-            }
-            if (!removed)
-                break;
-        }
-        close(fd);
-    }
-    rmdir(tmpdir);
+    if (tmpdir[0])
+        remove_flat_dir(tmpdir);
 }
 
-static void on_alarm(int sig)
-{
-    remove_tmpdir();
-    tap_on_alarm(sig);
-}
-
-/* Every case runs under its own alarm, which removes the temporary directory on a timeout. */
-static void case_alarm(unsigned seconds)
-{
-    tap_alarm(seconds);
-    signal(SIGALRM, on_alarm);
-}
-
-static char *path_in(char *buf, const char *name)
+static char *tmp_path(char *buf, const char *name)
 {
     snprintf(buf, PATH_LEN, "%s/%s", tmpdir, name);
     return buf;
@@ -150,7 +114,7 @@ static void test_full_lines(void)
     struct bt_err err = {0};
     struct timespec before, after;
     clock_gettime(CLOCK_REALTIME, &before);
-    struct bt_logfile *log = bt_logfile_open(path_in(path, "full.log"), 0, 0, &err);
+    struct bt_logfile *log = bt_logfile_open(tmp_path(path, "full.log"), 0, 0, &err);
     ok(log != NULL, "open a log");
     is_int(bt_logfile_write(log, BT_LOGFILE_STDOUT, "hello\nworld\n\n", 13, &err), 0,
            "write three lines");
@@ -224,7 +188,7 @@ static void test_long_line(void)
     data[n] = '\n';
 
     /* No newline at all: buffered, P records when the buffer is full, the rest P at close. */
-    struct bt_logfile *log = bt_logfile_open(path_in(path, "long.log"), 0, 0, &err);
+    struct bt_logfile *log = bt_logfile_open(tmp_path(path, "long.log"), 0, 0, &err);
     for (size_t off = 0; off < n; off += 1000)
         bt_logfile_write(log, BT_LOGFILE_STDOUT, data + off, off + 1000 <= n ? 1000 : n - off,
                          &err);
@@ -265,7 +229,7 @@ static void test_interleaving(void)
     case_alarm(20);
     char path[PATH_LEN];
     struct bt_err err = {0};
-    struct bt_logfile *log = bt_logfile_open(path_in(path, "mix.log"), 0, 0, &err);
+    struct bt_logfile *log = bt_logfile_open(tmp_path(path, "mix.log"), 0, 0, &err);
     bt_logfile_write(log, BT_LOGFILE_STDOUT, "a1\na2", 5, &err);
     bt_logfile_write(log, BT_LOGFILE_STDERR, "b1\n", 3, &err);
     bt_logfile_write(log, BT_LOGFILE_STDOUT, "\na3\n", 4, &err);
@@ -332,7 +296,7 @@ static void test_rotation(void)
             input[n++] = (char)('A' + (i + k) % 26);
         input[n++] = '\n';
     }
-    struct bt_logfile *log = bt_logfile_open(path_in(path, "rot.log"), 4096, 3, &err);
+    struct bt_logfile *log = bt_logfile_open(tmp_path(path, "rot.log"), 4096, 3, &err);
     int failures = 0;
     for (size_t off = 0, step = 1; off < n; off += step, step = step * 5 % 997 + 1)
         failures += bt_logfile_write(log, BT_LOGFILE_STDOUT, input + off,
@@ -408,7 +372,7 @@ static void test_tail(void)
     case_alarm(20);
     char path[PATH_LEN], name[NAME_LEN];
     struct bt_err err = {0};
-    struct bt_logfile *log = bt_logfile_open(path_in(path, "tail.log"), 4096, 3, &err);
+    struct bt_logfile *log = bt_logfile_open(tmp_path(path, "tail.log"), 4096, 3, &err);
     char line[64];
     int i = 0;
     off_t last = 0;
@@ -477,7 +441,7 @@ static void test_follow(void)
     char path[PATH_LEN], name[NAME_LEN];
     struct bt_err err = {0};
     /* Enough files that the writer never drops one: every record must be seen exactly once. */
-    bt_logfile_close(bt_logfile_open(path_in(path, "follow.log"), 4096, 200, &err), &err);
+    bt_logfile_close(bt_logfile_open(tmp_path(path, "follow.log"), 4096, 200, &err), &err);
     struct bt_logfile_reader *r = bt_logfile_reader_open(path, &err);
     ok(r != NULL, "a follower opens the empty log");
     pid_t child = fork();
@@ -542,7 +506,7 @@ static void test_lagging_follower(void)
     case_alarm(30);
     char path[PATH_LEN], name[NAME_LEN];
     struct bt_err err = {0};
-    struct bt_logfile *log = bt_logfile_open(path_in(path, "lag.log"), 4096, 200, &err);
+    struct bt_logfile *log = bt_logfile_open(tmp_path(path, "lag.log"), 4096, 200, &err);
     bt_logfile_write(log, BT_LOGFILE_STDOUT, "record 000000\n", 14, &err);
     struct bt_logfile_reader *r = bt_logfile_reader_open(path, &err);
     struct bt_logfile_record rec;
@@ -580,7 +544,7 @@ static void test_write_error(void)
 {
     case_alarm(20);
     char path[PATH_LEN];
-    path_in(path, "full.log");
+    tmp_path(path, "full.log");
     /* In a child: RLIMIT_FSIZE makes writes fail half-way (EFBIG), as a full disk would. */
     pid_t child = fork();
     if (child == 0) {
@@ -625,11 +589,9 @@ static void test_write_error(void)
 int main(void)
 {
     plan(39);
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/t-logfile.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        printf("Bail out! mkdtemp: %s\n", strerror(errno));
-        return 1;
-    }
+    make_tmpdir(tmpdir, sizeof(tmpdir), "t-logfile");
+    /* Every case runs under its own alarm, which removes the directory on a timeout. */
+    case_alarm_cleanup = remove_tmpdir;
     test_full_lines();
     test_parse();
     test_long_line();

@@ -2,12 +2,11 @@
  * namespace (a user namespace too for one case), so that no mount reaches the host; the host
  * side checks afterwards that nothing escaped the rootfs. */
 #include "mount.h"
-#include "tap.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <sched.h>
@@ -26,46 +25,6 @@
 #endif
 
 /* ---- the harness: one forked child per case, TAP counts handed back in shared memory ---- */
-
-struct tap_counts {
-    int count, failed;
-};
-static struct tap_counts *shared_counts;
-
-static void on_child_alarm(int sig)
-{
-    (void)sig;
-    static const char msg[] = "# case timed out\n";
-    (void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
-    _exit(3);
-}
-
-/* A handler, not the default action: PID 1 of a pid namespace ignores default-action
- * signals, the alarm's too. */
-static void child_alarm(unsigned seconds)
-{
-    signal(SIGALRM, on_child_alarm);
-    alarm(seconds);
-}
-
-static void child_done(int code)
-{
-    shared_counts->count = tap_count;
-    shared_counts->failed = tap_failed;
-    fflush(stdout);
-    _exit(code);
-}
-
-static int write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = write(fd, text, strlen(text));
-    int saved = errno;
-    close(fd);
-    return n == (ssize_t)strlen(text) ? 0 : -saved;
-}
 
 /* Maps root (only) into a new user namespace of our own. */
 static int enter_userns(void)
@@ -88,19 +47,12 @@ enum { IN_USERNS = 1 };
  * IN_USERNS); a case that dies or hangs fails here, and the next case still runs. */
 static void run_case(const char *name, void (*fn)(void *), void *arg, int options)
 {
-    tap_alarm(120);
-    fflush(stdout);
-    shared_counts->count = tap_count;
-    shared_counts->failed = tap_failed;
-    pid_t pid = fork();
+    pid_t pid = case_fork(120, 60);
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        child_alarm(60);
         int ret = (options & IN_USERNS) ? enter_userns() : 0;
         if (ret < 0 && (options & IN_USERNS)) {
             /* Hosts may forbid user namespaces (sysctls, seccomp in a CI container). */
-            for (int i = 0; i < USERNS_CASE_TESTS; i++)
-                skip("no user namespace here");
+            skip_n(USERNS_CASE_TESTS, "no user namespace here");
             diag("%s: %s", name, strerror(-ret));
             child_done(0);
         }
@@ -108,41 +60,18 @@ static void run_case(const char *name, void (*fn)(void *), void *arg, int option
             diag("%s: cannot make namespaces: %s", name, strerror(errno));
             _exit(4);
         }
-        pid_t inner = fork();
-        if (inner == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            child_alarm(50);
-            fn(arg);
-            child_done(0);
-        }
-        int status;
-        if (inner < 0 || waitpid(inner, &status, 0) < 0)
-            _exit(5);
-        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        case_run_child(fn, arg, 50);
     }
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) < 0)
-        status = -1;
-    alarm(0);
-    tap_count = shared_counts->count;
-    tap_failed = shared_counts->failed;
-    if (status != 0)
-        ok(0, "%s: the case process ended with status %d", name, status);
+    case_wait(name, pid);
 }
 
 /* ---- fixtures ---- */
 
-static char tmp[] = "/tmp/bt-t-mount-XXXXXX";
+static char tmp[PATH_MAX];
 static char rootfs[PATH_MAX];
 static dev_t host_root_dev, host_pts_dev;
 static bool host_has_kcore, host_has_sysrq;
 static char sys_writable[64];
-
-static void path_in(char *buf, const char *dir, const char *name)
-{
-    if (snprintf(buf, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
-        abort();
-}
 
 /* The busybox rootfs of tests/mkrootfs, or a bare skeleton when busybox is not there: these
  * tests never exec anything in it. */
@@ -170,33 +99,6 @@ static int make_rootfs(void)
     }
     path_in(path, rootfs, "etc/hostname");
     return write_file(path, "bottle\n");
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -1 : 0;
-}
-
-/* rm -rf, staying on one filesystem and never following a symlink. */
-static int remove_tree(const char *path)
-{
-    return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
-static int read_text(const char *path, char *buf, size_t len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, len - 1);
-    int saved = errno;
-    close(fd);
-    if (n < 0)
-        return -saved;
-    buf[n] = '\0';
-    return (int)n;
 }
 
 /* errno of opening PATH for writing (0 when it opens). */
@@ -402,7 +304,7 @@ static void case_masked(void *arg)
     if (host_has_kcore) {
         ok(stat("/proc/kcore", &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3),
            "masked: /proc/kcore is /dev/null");
-        is_int(read_text("/proc/kcore", buf, sizeof(buf)), 0, "masked: /proc/kcore reads 0 bytes");
+        is_int(read_file("/proc/kcore", buf, sizeof(buf)), 0, "masked: /proc/kcore reads 0 bytes");
     } else {
         skip("masked: this kernel has no /proc/kcore");
         skip("masked: this kernel has no /proc/kcore");
@@ -414,9 +316,9 @@ static void case_masked(void *arg)
         skip("readonly: this kernel has no /proc/sysrq-trigger");
     ok(stat("/proc/timer_list", &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3),
        "masked: /proc/timer_list is /dev/null");
-    is_int(read_text("/proc/timer_list", buf, sizeof(buf)), 0,
+    is_int(read_file("/proc/timer_list", buf, sizeof(buf)), 0,
            "masked: /proc/timer_list reads 0 bytes");
-    is_int(read_text("/proc/keys", buf, sizeof(buf)), 0, "masked: /proc/keys reads 0 bytes");
+    is_int(read_file("/proc/keys", buf, sizeof(buf)), 0, "masked: /proc/keys reads 0 bytes");
     is_int(open_write_errno("/proc/sys/kernel/hostname", 0), EROFS,
            "readonly: writing /proc/sys fails with EROFS");
     DIR *dir = opendir("/sys/firmware");
@@ -431,11 +333,11 @@ static void case_masked(void *arg)
            "masked: /sys/firmware refuses new files");
     ok(access("/secret-dir/file", F_OK) < 0 && errno == ENOENT,
        "masked: a directory of the rootfs is hidden");
-    is_int(read_text("/secret-file", buf, sizeof(buf)), 0,
+    is_int(read_file("/secret-file", buf, sizeof(buf)), 0,
            "masked: a file of the rootfs is hidden");
-    is_int(read_text("/ro-dir/file", buf, sizeof(buf)), 5, "readonly: a read-only dir reads");
+    is_int(read_file("/ro-dir/file", buf, sizeof(buf)), 5, "readonly: a read-only dir reads");
     is_int(open_write_errno("/ro-dir/new", O_CREAT), EROFS, "readonly: and refuses writes");
-    is_int(read_text("/ro-file", buf, sizeof(buf)), 5, "readonly: a read-only file reads");
+    is_int(read_file("/ro-file", buf, sizeof(buf)), 5, "readonly: a read-only file reads");
     is_int(open_write_errno("/ro-file", 0), EROFS, "readonly: and refuses writes");
     ok(vfs_flags("/sys") & ST_RDONLY, "sysfs is read-only");
     if (sys_writable[0])
@@ -506,9 +408,9 @@ static void case_bind(void *arg)
     if (!setup_ok(&config, "bind"))
         child_done(1);
     is_int(write_file("/data-rw/new", "written"), 0, "bind: a rw bind takes writes");
-    is_int(read_text("/data-ro/file", buf, sizeof(buf)), 5, "bind: a ro bind reads");
+    is_int(read_file("/data-ro/file", buf, sizeof(buf)), 5, "bind: a ro bind reads");
     is_int(write_file("/data-ro/new", "x"), -EROFS, "bind: a ro bind refuses writes with EROFS");
-    is_int(read_text("/etc/bt-file", buf, sizeof(buf)), 4, "bind: a file bind reads");
+    is_int(read_file("/etc/bt-file", buf, sizeof(buf)), 4, "bind: a file bind reads");
     is_int(open_write_errno("/etc/bt-file", 0), EROFS, "bind: a ro file bind refuses writes");
     unsigned long flags = vfs_flags("/nosuid-ro");
     ok((flags & ST_RDONLY) && (flags & ST_NOSUID) && (flags & ST_NODEV),
@@ -617,17 +519,16 @@ static void case_userns(void *arg)
     ok(access("/sys/kernel", F_OK) == 0 && (vfs_flags("/sys") & ST_RDONLY),
        "userns: /sys is the host's, bound read-only");
     ok(fs_type("/dev/pts") == DEVPTS_SUPER_MAGIC, "userns: devpts without the unmapped gid=5");
-    is_int(read_text("/proc/timer_list", line, sizeof(line)), 0,
+    is_int(read_file("/proc/timer_list", line, sizeof(line)), 0,
            "userns: /proc/timer_list is masked");
 }
 
 int main(void)
 {
     plan(94);
-    shared_counts = mmap(NULL, sizeof(*shared_counts), PROT_READ | PROT_WRITE,
-                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (shared_counts == MAP_FAILED || !mkdtemp(tmp))
+    if (case_counts_init() < 0)
         return 1;
+    make_tmpdir(tmp, sizeof(tmp), "bt-t-mount");
     char path[PATH_MAX], path2[PATH_MAX];
     struct stat st;
     stat("/", &st);
@@ -719,7 +620,7 @@ int main(void)
     run_case("bind", case_bind, &paths, 0);
     char buf[64];
     path_in(path, paths.rw, "new");
-    is_int(read_text(path, buf, sizeof(buf)), 7, "bind: the write reached the host's source");
+    is_int(read_file(path, buf, sizeof(buf)), 7, "bind: the write reached the host's source");
     path_in(path, paths.ro, "new");
     is_int(write_file(path, "x"), 0, "bind: the ro bind's source is still writable on the host");
 

@@ -2,11 +2,10 @@
  * the clear failure to raise a hard limit), oom_score_adj, no_new_privs, umask, the user, and
  * the passwd/group lookup inside a rootfs that must never reach the host's files. */
 #include "procattr.h"
-#include "tap.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <linux/capability.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -15,28 +14,6 @@
 
 static bool is_root;
 static char tmpdir[64];
-
-static void skip_n(int count, const char *reason)
-{
-    for (int i = 0; i < count; i++)
-        skip(reason);
-}
-
-static size_t read_file(const char *path, char *buf, size_t len)
-{
-    size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        buf[0] = '\0';
-        return 0;
-    }
-    ssize_t n;
-    while (got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
-        got += (size_t)n;
-    close(fd);
-    buf[got] = '\0';
-    return got;
-}
 
 /* The text after "\nKEY:\t" up to the end of its line, into OUT. */
 static const char *status_field(const char *status, const char *key, char *out, size_t len)
@@ -93,29 +70,12 @@ typedef void (*child_fn)(struct report *report);
 static int run_child(child_fn fn, struct report *report)
 {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0)
-        return -1;
-    memset(report, 0, sizeof(*report));
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
+    pid_t pid = report_fork(fds, report, sizeof(*report));
     if (pid == 0) {
-        alarm(10);
-        close(fds[0]);
         fn(report);
         _exit(write(fds[1], report, sizeof(*report)) == (ssize_t)sizeof(*report) ? 0 : 3);
     }
-    close(fds[1]);
-    size_t got = 0;
-    ssize_t n;
-    while (got < sizeof(*report) &&
-           (n = read(fds[0], (char *)report + got, sizeof(*report) - got)) > 0)
-        got += (size_t)n;
-    close(fds[0]);
-    int status;
-    if (waitpid(pid, &status, 0) != pid || got != sizeof(*report))
-        return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    return report_wait(pid, fds[0], report, sizeof(*report));
 }
 
 static void keep(struct report *report, int slot, int ret, const struct bt_err *err)
@@ -391,14 +351,6 @@ static bool user_is(const struct bt_user *user, uid_t uid, gid_t gid, size_t cou
     return true;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void test_resolve(void)
 {
     struct bt_err err = {0};
@@ -548,9 +500,7 @@ int main(void)
     plan(54);
     tap_alarm(30);
     is_root = geteuid() == 0;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/t-procattr.XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return 1;
+    make_tmpdir(tmpdir, sizeof(tmpdir), "t-procattr");
     test_rlimit_names();
     tap_alarm(30);
     test_rlimits();
@@ -576,6 +526,6 @@ int main(void)
     } else {
         skip("needs root");
     }
-    nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    remove_tree(tmpdir);
     return done();
 }

@@ -3,7 +3,7 @@
  * mount namespace; the host side then looks at the layers, which must be untouched. */
 #include "mount.h"
 #include "rootfs.h"
-#include "tap.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,47 +21,12 @@
 
 /* ---- the harness: one forked child per case, TAP counts handed back in shared memory ---- */
 
-struct tap_counts {
-    int count, failed;
-};
-static struct tap_counts *shared_counts;
-
-static void on_child_alarm(int sig)
-{
-    (void)sig;
-    static const char msg[] = "# case timed out\n";
-    (void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
-    _exit(3);
-}
-
-/* A handler, not the default action: PID 1 of a pid namespace ignores default-action
- * signals, the alarm's too. */
-static void child_alarm(unsigned seconds)
-{
-    signal(SIGALRM, on_child_alarm);
-    alarm(seconds);
-}
-
-static void child_done(int code)
-{
-    shared_counts->count = tap_count;
-    shared_counts->failed = tap_failed;
-    fflush(stdout);
-    _exit(code);
-}
-
 /* Runs FN(ARG) in a child with a new mount namespace (and, with NEW_PID, as PID 1 of a new
  * pid namespace). A case that dies or hangs fails here, and the next case still runs. */
 static void run_case(const char *name, void (*fn)(void *), void *arg, bool new_pid)
 {
-    tap_alarm(180);
-    fflush(stdout);
-    shared_counts->count = tap_count;
-    shared_counts->failed = tap_failed;
-    pid_t pid = fork();
+    pid_t pid = case_fork(180, 120);
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        child_alarm(120);
         if (unshare(CLONE_NEWNS | (new_pid ? CLONE_NEWPID : 0)) < 0 ||
             mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
             diag("%s: cannot make namespaces: %s", name, strerror(errno));
@@ -71,61 +36,20 @@ static void run_case(const char *name, void (*fn)(void *), void *arg, bool new_p
             fn(arg);
             child_done(0);
         }
-        pid_t inner = fork();
-        if (inner == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            child_alarm(110);
-            fn(arg);
-            child_done(0);
-        }
-        int status;
-        if (inner < 0 || waitpid(inner, &status, 0) < 0)
-            _exit(5);
-        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        case_run_child(fn, arg, 110);
     }
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) < 0)
-        status = -1;
-    alarm(0);
-    tap_count = shared_counts->count;
-    tap_failed = shared_counts->failed;
-    if (status != 0)
-        ok(0, "%s: the case process ended with status %d", name, status);
+    case_wait(name, pid);
 }
 
 /* ---- helpers ---- */
 
-static char tmp[] = "/tmp/bt-t-rootfs-XXXXXX";
-
-static const char *path_in(char *buf, const char *dir, const char *name)
-{
-    if (snprintf(buf, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
-        abort();
-    return buf;
-}
-
-static int write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = write(fd, text, strlen(text));
-    int saved = errno;
-    close(fd);
-    return n == (ssize_t)strlen(text) ? 0 : -saved;
-}
+static char tmp[PATH_MAX];
 
 /* The file's text (up to 63 bytes), or "" when it cannot be read. */
 static const char *read_text(const char *path)
 {
     static char buf[64];
-    buf[0] = '\0';
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return buf;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = '\0';
+    read_file(path, buf, sizeof(buf));
     return buf;
 }
 
@@ -458,10 +382,9 @@ static void case_remove_tree_mount(void *arg)
 int main(void)
 {
     plan(75);
-    shared_counts = mmap(NULL, sizeof(*shared_counts), PROT_READ | PROT_WRITE,
-                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (shared_counts == MAP_FAILED || !mkdtemp(tmp))
+    if (case_counts_init() < 0)
         return 1;
+    make_tmpdir(tmp, sizeof(tmp), "bt-t-rootfs");
     struct bt_err err = {0};
     char path[PATH_MAX], dir[PATH_MAX];
     const char *root = NULL;

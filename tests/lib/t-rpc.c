@@ -1,7 +1,7 @@
 /* Unit tests for lib/rpc.c: JSON-RPC 2.0 messages, line framing against hostile input, the
  * listening socket, SO_PEERCRED and the blocking client's timeouts. */
 #include "rpc.h"
-#include "tap.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,52 +17,13 @@
 static char tmpdir[64];
 static char longdir[256]; /* a subdirectory whose socket paths do not fit in sun_path */
 
-/* Async-signal-safe (getdents64, unlinkat, rmdir): also runs from the alarm handler. */
-static void remove_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        char buf[4096] __attribute__((aligned(8)));
-        for (int pass = 0; pass < 100; pass++) {
-            int removed = 0;
-            ssize_t n;
-            lseek(fd, 0, SEEK_SET);
-            while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
-                for (ssize_t off = 0; off < n;) {
-                    struct dirent64 *d = (struct dirent64 *)(buf + off);
-                    off += d->d_reclen;
-                    if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..") &&
-                        unlinkat(fd, d->d_name, 0) == 0)
-                        removed++;
-                }
-            }
-            if (!removed)
-                break;
-        }
-        close(fd);
-    }
-    rmdir(path);
-}
-
+/* Also runs from the alarm handler (case_alarm_cleanup). */
 static void remove_tmpdir(void)
 {
     if (longdir[0])
-        remove_dir(longdir);
+        remove_flat_dir(longdir);
     if (tmpdir[0])
-        remove_dir(tmpdir);
-}
-
-static void on_alarm(int sig)
-{
-    remove_tmpdir();
-    tap_on_alarm(sig);
-}
-
-/* Every case runs under its own alarm, which removes the temporary directory on a timeout. */
-static void case_alarm(unsigned seconds)
-{
-    tap_alarm(seconds);
-    signal(SIGALRM, on_alarm);
+        remove_flat_dir(tmpdir);
 }
 
 static long elapsed_ms(const struct timespec *since)
@@ -404,11 +365,9 @@ static void test_socket(void)
 int main(void)
 {
     plan(35);
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/t-rpc.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        printf("Bail out! mkdtemp: %s\n", strerror(errno));
-        return 1;
-    }
+    make_tmpdir(tmpdir, sizeof(tmpdir), "t-rpc");
+    /* Every case runs under its own alarm, which removes the directory on a timeout. */
+    case_alarm_cleanup = remove_tmpdir;
     snprintf(longdir, sizeof(longdir), "%s/%0120d", tmpdir, 0);
     if (mkdir(longdir, 0700) < 0) {
         printf("Bail out! mkdir: %s\n", strerror(errno));

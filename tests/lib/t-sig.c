@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int main(void)
 {
     char buf[32];
-    plan(17);
+    plan(20);
     is_str(bt_sig_name(SIGTERM, buf, sizeof(buf)), "SIGTERM", "name of 15");
     is_str(bt_sig_name(SIGRTMIN + 3, buf, sizeof(buf)), "SIGRTMIN+3", "name of an RT signal");
     is_str(bt_sig_name(SIGRTMIN, buf, sizeof(buf)), "SIGRTMIN", "name of SIGRTMIN");
@@ -39,5 +41,22 @@ int main(void)
     bt_sig_setmask(old, NULL);
     bt_sig_read_mask(0, "SigBlk", &now);
     is_int(now, old, "old mask restored");
+
+    /* An ignored libc-reserved signal (33) is reset too. */
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        bt_sigmask_t mask;
+    } ign = {.handler = (void *)SIG_IGN};
+    syscall(SYS_rt_sigaction, 33, &ign, NULL, sizeof(bt_sigmask_t));
+    signal(SIGUSR2, SIG_IGN);
+    bt_sigmask_t ignored;
+    bt_sig_read_mask(0, "SigIgn", &ignored);
+    ok((ignored & BT_SIGMASK_BIT(33)) && (ignored & BT_SIGMASK_BIT(SIGUSR2)),
+       "33 and USR2 ignored");
+    ok(bt_sig_reset_ignored() >= 2, "bt_sig_reset_ignored resets them");
+    bt_sig_read_mask(0, "SigIgn", &ignored);
+    is_int(ignored, 0, "nothing is ignored any more");
     return done();
 }

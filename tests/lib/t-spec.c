@@ -1,11 +1,10 @@
 /* Unit tests for lib/spec.c: the default spec, a full-featured fixture, crun's and runc's own
  * default specs, and one case per rejection rule with the exact one-line message. */
 #include "spec.h"
-#include "tap.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <linux/capability.h>
@@ -13,15 +12,6 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-
-/* snprintf into the array BUF, failing the run when it does not fit. */
-#define format(buf, ...)                                                                           \
-    do {                                                                                           \
-        if (snprintf(buf, sizeof(buf), __VA_ARGS__) >= (int)sizeof(buf)) {                         \
-            diag("path too long at %s:%d", __FILE__, __LINE__);                                    \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* Every bundle lives under this temporary directory, removed at the end. */
 static char tmp[PATH_MAX];
@@ -33,54 +23,6 @@ static const char base_spec[] =
     "'linux':{'namespaces':[{'type':'pid'},{'type':'network'},{'type':'ipc'},{'type':'uts'},"
     "{'type':'mount'}]}}";
 
-/* JSON with single quotes, which C strings make readable, into real JSON. Caller frees. */
-static char *quotes(const char *text)
-{
-    char *out = strdup(text);
-    for (char *s = out; s && *s; s++)
-        if (*s == '\'')
-            *s = '"';
-    return out;
-}
-
-/* Merges PATCH into TARGET as an RFC 7386 merge patch (objects merge, anything else replaces,
- * null deletes). */
-static void merge(struct json_object *target, struct json_object *patch)
-{
-    json_object_object_foreach(patch, key, value)
-    {
-        struct json_object *old = NULL;
-        if (!value) {
-            json_object_object_del(target, key);
-        } else if (json_object_is_type(value, json_type_object) &&
-                   json_object_object_get_ex(target, key, &old) &&
-                   json_object_is_type(old, json_type_object)) {
-            merge(old, value);
-        } else {
-            json_object_object_add(target, key, json_object_get(value));
-        }
-    }
-}
-
-/* base_spec with PATCH (single-quoted JSON) merged in. Caller frees. */
-static char *spec_with(const char *patch)
-{
-    char *base_text = quotes(base_spec), *patch_text = quotes(patch);
-    struct json_object *base = json_tokener_parse(base_text);
-    struct json_object *changes = json_tokener_parse(patch_text);
-    if (!base || !changes) {
-        diag("bad test JSON: %s", patch);
-        exit(1);
-    }
-    merge(base, changes);
-    char *out = strdup(json_object_to_json_string_ext(base, JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(base);
-    json_object_put(changes);
-    free(base_text);
-    free(patch_text);
-    return out;
-}
-
 /* The message of ERR after "BUNDLE/config.json", or a note saying why there is none. */
 static const char *after_file(const char *dir, int ret, const struct bt_err *err)
 {
@@ -89,11 +31,11 @@ static const char *after_file(const char *dir, int ret, const struct bt_err *err
     if (ret == 0)
         return "(accepted)";
     if (strncmp(err->msg, dir, len) != 0 || strncmp(err->msg + len, "/config.json", 12) != 0) {
-        format(buf, "(ret %d, unprefixed) %s", ret, err->msg);
+        format_or_exit(buf, "(ret %d, unprefixed) %s", ret, err->msg);
         return buf;
     }
     if (ret != -EINVAL) {
-        format(buf, "(ret %d) %s", ret, err->msg + len + 12);
+        format_or_exit(buf, "(ret %d) %s", ret, err->msg + len + 12);
         return buf;
     }
     return err->msg + len + 12;
@@ -116,9 +58,9 @@ static void reject_text(const char *text, const char *want, const char *name)
 /* Rejects base_spec with PATCH merged in, with the message WANT after "BUNDLE/config.json". */
 static void reject(const char *patch, const char *want)
 {
-    char *text = spec_with(patch);
+    char *text = json_patched(base_spec, patch);
     char name[128];
-    format(name, "%.100s%s", patch, strlen(patch) > 100 ? "..." : "");
+    format_or_exit(name, "%.100s%s", patch, strlen(patch) > 100 ? "..." : "");
     reject_text(text, want, name);
     free(text);
 }
@@ -136,20 +78,19 @@ static struct bt_spec *accept_in(const char *dir, const char *text, const char *
 
 static struct bt_spec *accept(const char *patch)
 {
-    char *text = spec_with(patch);
+    char *text = json_patched(base_spec, patch);
     struct bt_spec *spec = accept_in(bundle, text, patch);
     free(text);
     return spec;
 }
 
-static void write_file(const char *path, const char *text, size_t len)
+/* write_data, or the run stops: a case without its file would test nothing. */
+static void write_or_exit(const char *path, const void *data, size_t len)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+    if (write_data(path, data, len) < 0) {
         diag("cannot write %s", path);
         exit(1);
     }
-    close(fd);
 }
 
 /* A new bundle directory NAME under tmp, with an empty rootfs directory. */
@@ -158,7 +99,7 @@ static const char *make_bundle(char *buf, const char *name)
     if (snprintf(buf, PATH_MAX, "%s/%s", tmp, name) >= PATH_MAX)
         exit(1);
     char rootfs[PATH_MAX + 16];
-    format(rootfs, "%s/rootfs", buf);
+    format_or_exit(rootfs, "%s/rootfs", buf);
     if (mkdir(buf, 0755) < 0 || mkdir(rootfs, 0755) < 0) {
         diag("cannot make bundle %s", buf);
         exit(1);
@@ -166,36 +107,16 @@ static const char *make_bundle(char *buf, const char *name)
     return buf;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* Removes tmp, also when a helper gives up with exit(1). */
 static void remove_tmp(void)
 {
-    nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *fixture_dir(void)
-{
-    static char dir[PATH_MAX];
-    const char *src = getenv("BOTTLE_SRCDIR");
-    if (src)
-        format(dir, "%s/tests/data/spec", src);
-    else
-        format(dir, "%.*s/data/spec", (int)(strstr(__FILE__, "/lib/t-spec.c") - __FILE__),
-               __FILE__);
-    return dir;
+    remove_tree(tmp);
 }
 
 static char *read_fixture(const char *name)
 {
     char path[PATH_MAX + 64];
-    format(path, "%s/%s", fixture_dir(), name);
+    format_or_exit(path, "%s/%s", fixture_dir("spec"), name);
     FILE *f = fopen(path, "r");
     if (!f) {
         diag("cannot open %s (run from the top of the tree or set BOTTLE_SRCDIR)", path);
@@ -275,9 +196,9 @@ static void test_full(void)
     struct bt_spec *spec = NULL;
     char *text = read_fixture("full.json");
     make_bundle(dir, "full");
-    format(path, "%s/config.json", dir);
+    format_or_exit(path, "%s/config.json", dir);
     if (text)
-        write_file(path, text, strlen(text));
+        write_or_exit(path, text, strlen(text));
     free(text);
     int ret = bt_spec_load(dir, &spec, &err);
     if (!ok(ret == 0 && spec, "loads the full fixture")) {
@@ -288,7 +209,7 @@ static void test_full(void)
     }
     const struct bt_spec_process *p = &spec->process;
     char rootfs[PATH_MAX + 16];
-    format(rootfs, "%s/rootfs", dir);
+    format_or_exit(rootfs, "%s/rootfs", dir);
     ok(strcmp(spec->oci_version, "1.2.0") == 0 && spec->root_readonly &&
            strcmp(spec->root_path, "rootfs") == 0 && strcmp(spec->rootfs, rootfs) == 0 &&
            strcmp(spec->bundle_dir, dir) == 0,
@@ -318,7 +239,7 @@ static void test_full(void)
        "noNewPrivileges, oomScoreAdj, hostname, domainname");
     const struct bt_spec_mount *m = spec->mounts;
     char data_source[PATH_MAX + 16];
-    format(data_source, "%s/data", dir);
+    format_or_exit(data_source, "%s/data", dir);
     ok(spec->mounts_len == 5 && strcmp(m[0].type, "proc") == 0 && m[0].flags == 0 && !m[0].data &&
            m[1].flags == (MS_NOSUID | MS_STRICTATIME) &&
            strcmp(m[1].data, "mode=755,size=65536k") == 0,
@@ -380,7 +301,7 @@ static void test_other_runtimes(void)
     char dir[PATH_MAX], name[64], command[PATH_MAX + 64];
     for (int i = 0; i < 2; i++) {
         char *text = read_fixture(fixtures[i]);
-        format(name, "fixture-%s", tools[i]);
+        format_or_exit(name, "fixture-%s", tools[i]);
         make_bundle(dir, name);
         struct bt_spec *spec = text ? accept_in(dir, text, fixtures[i]) : NULL;
         if (!text)
@@ -389,16 +310,16 @@ static void test_other_runtimes(void)
         free(text);
     }
     for (int i = 0; i < 2; i++) {
-        format(command, "command -v %s >/dev/null 2>&1", tools[i]);
+        format_or_exit(command, "command -v %s >/dev/null 2>&1", tools[i]);
         if (system(command) != 0) {
             char reason[64];
-            format(reason, "%s is not installed", tools[i]);
+            format_or_exit(reason, "%s is not installed", tools[i]);
             skip(reason);
             continue;
         }
-        format(name, "live-%s", tools[i]);
+        format_or_exit(name, "live-%s", tools[i]);
         make_bundle(dir, name);
-        format(command, "cd '%s' && %s spec >/dev/null 2>&1", dir, tools[i]);
+        format_or_exit(command, "cd '%s' && %s spec >/dev/null 2>&1", dir, tools[i]);
         struct bt_err err = {0};
         struct bt_spec *spec = NULL;
         int ret = system(command) == 0 ? bt_spec_load(dir, &spec, &err) : -1;
@@ -708,47 +629,48 @@ static void test_rootfs(void)
     char dir[PATH_MAX], path[PATH_MAX + 64], want[2 * PATH_MAX];
     struct bt_spec *spec;
 
-    format(want, ": root.path: %s/nowhere: No such file or directory", bundle);
+    format_or_exit(want, ": root.path: %s/nowhere: No such file or directory", bundle);
     reject("{'root':{'path':'nowhere'}}", want);
 
-    format(path, "%s/file", bundle);
-    write_file(path, "x", 1);
-    format(want, ": root.path: %s/file is not a directory", bundle);
+    format_or_exit(path, "%s/file", bundle);
+    write_or_exit(path, "x", 1);
+    format_or_exit(want, ": root.path: %s/file is not a directory", bundle);
     reject("{'root':{'path':'file'}}", want);
 
-    format(path, "%s/escape", bundle);
+    format_or_exit(path, "%s/escape", bundle);
     if (symlink("/etc", path) < 0)
         diag("symlink: %s", strerror(errno));
-    format(want, ": root.path: %s/escape resolves to /etc, outside the bundle directory", bundle);
+    format_or_exit(want, ": root.path: %s/escape resolves to /etc, outside the bundle directory",
+                   bundle);
     reject("{'root':{'path':'escape'}}", want);
 
     make_bundle(dir, "sibling");
-    format(want,
-           ": root.path: %s/../sibling/rootfs resolves to %s/rootfs, outside the bundle "
-           "directory",
-           bundle, dir);
+    format_or_exit(want,
+                   ": root.path: %s/../sibling/rootfs resolves to %s/rootfs, outside the bundle "
+                   "directory",
+                   bundle, dir);
     reject("{'root':{'path':'../sibling/rootfs'}}", want);
 
     /* An absolute root.path may be anywhere; a relative symlink inside the bundle is fine. */
     char patch[2 * PATH_MAX];
-    format(patch, "{'root':{'path':'%s/rootfs'}}", dir);
+    format_or_exit(patch, "{'root':{'path':'%s/rootfs'}}", dir);
     spec = accept(patch);
-    format(path, "%s/rootfs", dir);
+    format_or_exit(path, "%s/rootfs", dir);
     ok(spec && strcmp(spec->rootfs, path) == 0, "an absolute root.path resolves to itself");
     bt_spec_free(spec);
 
-    format(path, "%s/link", bundle);
+    format_or_exit(path, "%s/link", bundle);
     if (symlink("rootfs", path) < 0)
         diag("symlink: %s", strerror(errno));
     spec = accept("{'root':{'path':'link'}}");
-    format(path, "%s/rootfs", bundle);
+    format_or_exit(path, "%s/rootfs", bundle);
     ok(spec && strcmp(spec->rootfs, path) == 0, "a symlink inside the bundle resolves");
     bt_spec_free(spec);
 
     struct bt_err err = {0};
-    format(path, "%s/missing-bundle", tmp);
+    format_or_exit(path, "%s/missing-bundle", tmp);
     int ret = bt_spec_parse("{}", path, &spec, &err);
-    format(want, ": bundle directory %s: No such file or directory", path);
+    format_or_exit(want, ": bundle directory %s: No such file or directory", path);
     is_str(after_file(path, ret, &err), want, "refuses a bundle directory that does not exist");
 }
 
@@ -761,24 +683,24 @@ static void test_load(void)
 
     make_bundle(dir, "load");
     int ret = bt_spec_load(dir, &spec, &err);
-    format(want, "%s/config.json: No such file or directory", dir);
+    format_or_exit(want, "%s/config.json: No such file or directory", dir);
     ok(ret == -ENOENT && !spec && strcmp(err.msg, want) == 0,
        "a missing config.json is ENOENT, named");
     if (ret != -ENOENT)
         diag("  %d %s", ret, err.msg);
 
-    format(path, "%s/config.json", dir);
+    format_or_exit(path, "%s/config.json", dir);
     char *big = malloc(BT_SPEC_FILE_MAX + 1);
     memset(big, ' ', BT_SPEC_FILE_MAX + 1);
     big[0] = '{';
     big[BT_SPEC_FILE_MAX - 1] = '}';
-    write_file(path, big, BT_SPEC_FILE_MAX + 1);
+    write_or_exit(path, big, BT_SPEC_FILE_MAX + 1);
     free(big);
     ret = bt_spec_load(dir, &spec, &err);
     is_str(after_file(dir, ret, &err), ": too large (4194305 bytes, limit 4194304)",
            "refuses a config.json over 4 MiB");
 
-    write_file(path, "{\"a\":\0}", 7);
+    write_or_exit(path, "{\"a\":\0}", 7);
     ret = bt_spec_load(dir, &spec, &err);
     is_str(after_file(dir, ret, &err), ": contains a NUL byte", "refuses a NUL byte in the file");
 
@@ -807,7 +729,7 @@ static void test_accepted(void)
        "runc's version suffix, -1 for unlimited, 0 for unset");
     bt_spec_free(spec);
     char source[PATH_MAX + 16];
-    format(source, "%s/src", bundle);
+    format_or_exit(source, "%s/src", bundle);
     spec =
         accept("{'mounts':[{'destination':'/x','type':'bind','source':'src','options':['ro']}]}");
     ok(spec && spec->mounts[0].flags == (MS_BIND | MS_RDONLY) &&
@@ -823,9 +745,7 @@ int main(void)
     plan((int)(8 + 15 + 4 + nreject + nraw + 5 + 9 + 4 + 6 + 2));
     tap_alarm(60);
 
-    char tmpl[] = "/tmp/t-spec.XXXXXX";
-    if (!mkdtemp(tmpl) || !realpath(tmpl, tmp))
-        return 1;
+    make_tmpdir(tmp, sizeof(tmp), "t-spec");
     atexit(remove_tmp);
     make_bundle(bundle, "bundle");
 
@@ -844,8 +764,9 @@ int main(void)
         /* Freeing NULL and a spec refused half-way must be safe (the latter under ASan). */
         bt_spec_free(NULL);
         ok(1, "bt_spec_free(NULL)");
-        char *text = spec_with("{'mounts':[{'destination':'/a','type':'tmpfs','options':"
-                               "['mode=1']},{'destination':'b'}]}");
+        char *text =
+            json_patched(base_spec, "{'mounts':[{'destination':'/a','type':'tmpfs','options':"
+                                    "['mode=1']},{'destination':'b'}]}");
         struct bt_err err = {0};
         struct bt_spec *spec = NULL;
         ok(bt_spec_parse(text, bundle, &spec, &err) == -EINVAL && !spec,

@@ -2,76 +2,18 @@
  * rejection rule with its exact one-line message, equality, a directory with good and bad
  * files, and the round trip through bt_svcspec_to_json. */
 #include "svcspec.h"
-#include "tap.h"
+#include "testutil.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-/* snprintf into the array BUF, failing the run when it does not fit. */
-#define format(buf, ...)                                                                           \
-    do {                                                                                           \
-        if (snprintf(buf, sizeof(buf), __VA_ARGS__) >= (int)sizeof(buf)) {                         \
-            diag("path too long at %s:%d", __FILE__, __LINE__);                                    \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
 static char tmp[PATH_MAX];
 
 static const char base_service[] = "{'name':'web','rootfs':'/srv/web','command':['httpd']}";
-
-/* JSON with single quotes, which C strings make readable, into real JSON. Caller frees. */
-static char *quotes(const char *text)
-{
-    char *out = strdup(text);
-    for (char *s = out; s && *s; s++)
-        if (*s == '\'')
-            *s = '"';
-    return out;
-}
-
-/* Merges PATCH into TARGET as an RFC 7386 merge patch (objects merge, anything else replaces,
- * null deletes). */
-static void merge(struct json_object *target, struct json_object *patch)
-{
-    json_object_object_foreach(patch, key, value)
-    {
-        struct json_object *old = NULL;
-        if (!value) {
-            json_object_object_del(target, key);
-        } else if (json_object_is_type(value, json_type_object) &&
-                   json_object_object_get_ex(target, key, &old) &&
-                   json_object_is_type(old, json_type_object)) {
-            merge(old, value);
-        } else {
-            json_object_object_add(target, key, json_object_get(value));
-        }
-    }
-}
-
-/* base_service with PATCH (single-quoted JSON) merged in. Caller frees. */
-static char *service_with(const char *patch)
-{
-    char *base_text = quotes(base_service), *patch_text = quotes(patch);
-    struct json_object *base = json_tokener_parse(base_text);
-    struct json_object *changes = json_tokener_parse(patch_text);
-    if (!base || !changes) {
-        diag("bad test JSON: %s", patch);
-        exit(1);
-    }
-    merge(base, changes);
-    char *out = strdup(json_object_to_json_string_ext(base, JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(base);
-    json_object_put(changes);
-    free(base_text);
-    free(patch_text);
-    return out;
-}
 
 /* Parses TEXT as t.json; NULL (with a diagnostic) when it is refused. */
 static struct bt_svcspec_node *parse(const char *text)
@@ -85,22 +27,10 @@ static struct bt_svcspec_node *parse(const char *text)
 
 static struct bt_svcspec_node *parse_patch(const char *patch)
 {
-    char *text = service_with(patch);
+    char *text = json_patched(base_service, patch);
     struct bt_svcspec_node *node = parse(text);
     free(text);
     return node;
-}
-
-static const char *fixture_dir(void)
-{
-    static char dir[PATH_MAX];
-    const char *src = getenv("BOTTLE_SRCDIR");
-    if (src)
-        format(dir, "%s/tests/data/svcspec", src);
-    else
-        format(dir, "%.*s/data/svcspec", (int)(strstr(__FILE__, "/lib/t-svcspec.c") - __FILE__),
-               __FILE__);
-    return dir;
 }
 
 static struct bt_svcspec_node *load_fixture(const char *name)
@@ -108,7 +38,7 @@ static struct bt_svcspec_node *load_fixture(const char *name)
     char path[PATH_MAX + 64];
     struct bt_err err = {0};
     struct bt_svcspec_node *node = NULL;
-    format(path, "%s/%s", fixture_dir(), name);
+    format_or_exit(path, "%s/%s", fixture_dir("svcspec"), name);
     if (bt_svcspec_load_file(path, &node, &err) < 0)
         diag("%s (run from the top of the tree or set BOTTLE_SRCDIR)", err.msg);
     return node;
@@ -512,7 +442,7 @@ static const struct {
 
 static void reject(const char *patch, const char *want)
 {
-    char *text = service_with(patch);
+    char *text = json_patched(base_service, patch);
     struct bt_err err = {0};
     struct bt_svcspec_node *node = (struct bt_svcspec_node *)1;
     int ret = bt_svcspec_parse(text, "t.json", &node, &err);
@@ -648,7 +578,7 @@ static void test_limits(void)
     free(text);
 
     char path[PATH_MAX + 32];
-    format(path, "%s/big.json", tmp);
+    format_or_exit(path, "%s/big.json", tmp);
     FILE *f = fopen(path, "w");
     for (size_t i = 0; f && i < BT_SVCSPEC_FILE_MAX + 1; i++)
         fputc(' ', f);
@@ -656,27 +586,23 @@ static void test_limits(void)
         fclose(f);
     ret = bt_svcspec_load_file(path, &node, &err);
     char want[PATH_MAX + 128];
-    format(want, "%s: too large (1048577 bytes, limit 1048576)", path);
+    format_or_exit(want, "%s: too large (1048577 bytes, limit 1048576)", path);
     ok(ret == -EINVAL && strcmp(err.msg, want) == 0, "a file over 1 MiB is refused");
 
-    format(path, "%s/missing.json", tmp);
+    format_or_exit(path, "%s/missing.json", tmp);
     ret = bt_svcspec_load_file(path, &node, &err);
-    format(want, "%s: No such file or directory", path);
+    format_or_exit(want, "%s: No such file or directory", path);
     ok(ret == -ENOENT && !node && strcmp(err.msg, want) == 0, "a missing file: %s", err.msg);
 
-    format(path, "%s/fifo.json", tmp);
+    format_or_exit(path, "%s/fifo.json", tmp);
     ret = mkfifo(path, 0600) == 0 ? bt_svcspec_load_file(path, &node, &err) : -errno;
-    format(want, "%s: not a regular file", path);
+    format_or_exit(want, "%s: not a regular file", path);
     ok(ret == -EINVAL && strcmp(err.msg, want) == 0, "a FIFO is refused without blocking");
 
-    format(path, "%s/nul.json", tmp);
-    f = fopen(path, "w");
-    if (f) {
-        fwrite("{\"name\"\0}", 1, 9, f);
-        fclose(f);
-    }
+    format_or_exit(path, "%s/nul.json", tmp);
+    write_data(path, "{\"name\"\0}", 9);
     ret = bt_svcspec_load_file(path, &node, &err);
-    format(want, "%s: contains a NUL byte", path);
+    format_or_exit(want, "%s: contains a NUL byte", path);
     ok(ret == -EINVAL && strcmp(err.msg, want) == 0, "a NUL byte is refused");
 }
 
@@ -792,12 +718,13 @@ static void test_dir(void)
     struct bt_svcspec_list list = {0};
     struct errors errors = {0};
     struct bt_err err = {0};
-    format(dir, "%s/dir", fixture_dir());
+    format_or_exit(dir, "%s/dir", fixture_dir("svcspec"));
     int ret = bt_svcspec_load_dir(dir, &list, collect, &errors, &err);
-    format(want,
-           "%s/20-cache.json: restart: expected no, on-failure[:N], always or unless-stopped, "
-           "got 'sometimes'",
-           dir);
+    format_or_exit(
+        want,
+        "%s/20-cache.json: restart: expected no, on-failure[:N], always or unless-stopped, "
+        "got 'sometimes'",
+        dir);
     ok(ret == 0 && list.len == 2 && errors.count == 1 && strcmp(errors.first, want) == 0,
        "a directory with two good specs and a bad one: two loaded, one error");
     ok(list.len == 2 && list.nodes[0]->kind == BT_SVCSPEC_SERVICE &&
@@ -810,7 +737,7 @@ static void test_dir(void)
 
     /* A name an earlier file uses, even deep in a tree, refuses the later file only. */
     char sub[PATH_MAX + 16], path[PATH_MAX + 64];
-    format(sub, "%s/names", tmp);
+    format_or_exit(sub, "%s/names", tmp);
     mkdir(sub, 0700);
     static const char *const files[][2] = {
         {"a.json", "{\"name\":\"t\",\"children\":[{\"name\":\"web\",\"rootfs\":\"/r\","
@@ -821,26 +748,23 @@ static void test_dir(void)
         {"c.json", "{\"name\":\"db\",\"rootfs\":\"/r\",\"command\":[\"x\"]}"},
     };
     for (size_t i = 0; i < 3; i++) {
-        format(path, "%s/%s", sub, files[i][0]);
-        FILE *f = fopen(path, "w");
-        if (f) {
-            fputs(files[i][1], f);
-            fclose(f);
-        }
+        format_or_exit(path, "%s/%s", sub, files[i][0]);
+        write_file(path, files[i][1]);
     }
-    format(path, "%s/d.json", sub);
+    format_or_exit(path, "%s/d.json", sub);
     mkdir(path, 0700);
     errors = (struct errors){0};
     ret = bt_svcspec_load_dir(sub, &list, collect, &errors, &err);
-    format(want, "%s/b.json: children[1].name: 'web' is already used in %s/a.json", sub, sub);
+    format_or_exit(want, "%s/b.json: children[1].name: 'web' is already used in %s/a.json", sub,
+                   sub);
     ok(ret == 0 && list.len == 2 && errors.count == 2 && strcmp(errors.first, want) == 0 &&
            list.len == 2 && strcmp(list.nodes[1]->service.name, "db") == 0,
        "names are unique across files: the later file is refused; a directory named .json too");
     bt_svcspec_list_free(&list);
 
-    format(path, "%s/no-such-dir", tmp);
+    format_or_exit(path, "%s/no-such-dir", tmp);
     ret = bt_svcspec_load_dir(path, &list, NULL, NULL, &err);
-    format(want, "%s: No such file or directory", path);
+    format_or_exit(want, "%s: No such file or directory", path);
     ok(ret == -ENOENT && list.len == 0 && strcmp(err.msg, want) == 0,
        "a missing directory is an error");
 }
@@ -892,17 +816,9 @@ static void test_round_trip(void)
     bt_svcspec_free(node);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void remove_tmp(void)
 {
-    nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    remove_tree(tmp);
 }
 
 int main(void)
@@ -914,9 +830,7 @@ int main(void)
     plan((int)(13 + 7 + 6 + 10 + nreject + nraw + 9 + 1 + ndiffer + nsame + 3 + 5 + 6 + 1));
     tap_alarm(60);
 
-    char tmpl[] = "/tmp/t-svcspec.XXXXXX";
-    if (!mkdtemp(tmpl) || !realpath(tmpl, tmp))
-        return 1;
+    make_tmpdir(tmp, sizeof(tmp), "t-svcspec");
     atexit(remove_tmp);
 
     test_full();     /* 13 */

@@ -1,0 +1,275 @@
+/* One service's lifecycle as one state machine: sup_service_handle() is the whole table of
+ * (state, event) → action, and every transition is logged at debug level. Restart policies,
+ * backoff and "never two instances" live here; starting and watching shims is shim.c's. */
+#include "sup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+const char *sup_state_name(enum sup_state state)
+{
+    static const char *const names[] = {"down", "starting", "running", "stopping", "backoff"};
+    return state <= SUP_BACKOFF ? names[state] : "?";
+}
+
+static const char *event_name(enum sup_event event)
+{
+    static const char *const names[] = {"start",        "stop",   "started",
+                                        "start-failed", "exited", "timer"};
+    return event <= SUP_EV_TIMER ? names[event] : "?";
+}
+
+struct sup_service *sup_find(struct sup *sup, const char *name)
+{
+    for (struct sup_service *svc = sup->services; svc; svc = svc->next)
+        if (strcmp(svc->name, name) == 0)
+            return svc;
+    return NULL;
+}
+
+/* STATE/bottled/NAME.json: what must survive a restart of bottled. */
+void sup_persist(const struct sup_service *svc)
+{
+    char dir[4096], path[4200], tmp[4220];
+    snprintf(dir, sizeof(dir), "%s/bottled", svc->sup->state);
+    mkdir(dir, 0700);
+    snprintf(path, sizeof(path), "%s/%s.json", dir, svc->name);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "we");
+    if (!f)
+        return;
+    fprintf(f, "{\"wanted_up\":%s,\"restarts\":%u,\"failures\":%u,\"backoff_ms\":%llu}\n",
+            svc->wanted_up ? "true" : "false", svc->restarts, svc->failures,
+            (unsigned long long)svc->backoff_ms);
+    if (fclose(f) == 0)
+        rename(tmp, path);
+    else
+        unlink(tmp);
+}
+
+void sup_restore(struct sup_service *svc)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/bottled/%s.json", svc->sup->state, svc->name);
+    json_object *obj = json_object_from_file(path);
+    if (!obj)
+        return;
+    json_object *v;
+    if (json_object_object_get_ex(obj, "wanted_up", &v))
+        svc->wanted_up = json_object_get_boolean(v);
+    if (json_object_object_get_ex(obj, "restarts", &v))
+        svc->restarts = (uint32_t)json_object_get_int64(v);
+    if (json_object_object_get_ex(obj, "failures", &v))
+        svc->failures = (uint32_t)json_object_get_int64(v);
+    if (json_object_object_get_ex(obj, "backoff_ms", &v))
+        svc->backoff_ms = (uint64_t)json_object_get_int64(v);
+    json_object_put(obj);
+}
+
+static void on_timer(uv_timer_t *timer)
+{
+    sup_service_handle(timer->data, SUP_EV_TIMER, NULL);
+}
+
+struct sup_service *sup_service_new(struct sup *sup, struct bt_svcspec_node *node)
+{
+    struct sup_service *svc = calloc(1, sizeof(*svc));
+    if (!svc)
+        return NULL;
+    svc->sup = sup;
+    svc->node = node;
+    svc->spec = &node->service;
+    snprintf(svc->name, sizeof(svc->name), "%s", node->service.name);
+    svc->state = SUP_DOWN;
+    svc->wanted_up = true;
+    svc->shim_pidfd = -1;
+    uv_timer_init(sup->loop, &svc->timer);
+    svc->timer.data = svc;
+    return svc;
+}
+
+static void on_timer_closed(uv_handle_t *handle)
+{
+    struct sup_service *svc = handle->data;
+    bt_svcspec_free(svc->node);
+    free(svc);
+}
+
+void sup_service_free(struct sup_service *svc)
+{
+    sup_shim_forget(svc);
+    uv_close((uv_handle_t *)&svc->timer, on_timer_closed);
+}
+
+static void set_state(struct sup_service *svc, enum sup_state state)
+{
+    bt_log_debug("%s: %s -> %s", svc->name, sup_state_name(svc->state), sup_state_name(state));
+    svc->state = state;
+}
+
+static void start(struct sup_service *svc)
+{
+    struct bt_err err = {0};
+    svc->stopping_by_us = false;
+    svc->restart_pending = false;
+    set_state(svc, SUP_STARTING);
+    sup_event(svc->sup, "starting", svc, NULL);
+    if (sup_shim_start(svc, &err) < 0) {
+        json_object *msg = json_object_new_string(err.msg);
+        sup_event(svc->sup, "start-failed", svc, "\"error\":%s", json_object_to_json_string(msg));
+        json_object_put(msg);
+        bt_log_warn("%s: %s", svc->name, err.msg);
+        struct sup_exit failed = {.code = 125};
+        sup_service_handle(svc, SUP_EV_START_FAILED, &failed);
+    }
+}
+
+static void begin_stop(struct sup_service *svc)
+{
+    svc->stopping_by_us = true;
+    set_state(svc, SUP_STOPPING);
+    sup_event(svc->sup, "stopping", svc, NULL);
+    sup_shim_signal(svc, svc->spec->stop_signal, false);
+    uv_timer_start(&svc->timer, on_timer, svc->spec->stop_timeout_ms, 0);
+}
+
+static bool is_failure(const struct sup_service *svc, const struct sup_exit *exit)
+{
+    if (exit->lost || exit->oom)
+        return true;
+    if (exit->signal)
+        return !svc->stopping_by_us;
+    return !bt_svcspec_exit_is_success(svc->spec, exit->code);
+}
+
+static void went_down(struct sup_service *svc, const char *why)
+{
+    uv_timer_stop(&svc->timer);
+    set_state(svc, SUP_DOWN);
+    sup_event(svc->sup, why, svc, NULL);
+    if (svc->restart_pending && !svc->sup->shutting_down) {
+        svc->wanted_up = true;
+        start(svc);
+        return;
+    }
+    sup_maybe_exit(svc->sup);
+}
+
+/* The policy decides after every exit that we did not ask for. */
+static void after_exit(struct sup_service *svc, const struct sup_exit *exit)
+{
+    svc->last_exit = *exit;
+    if (exit->lost)
+        sup_event(svc->sup, "shim-lost", svc, NULL);
+    sup_event(svc->sup, "exited", svc, "\"code\":%d,\"signal\":%d,\"oom\":%s", exit->code,
+              exit->signal, exit->oom ? "true" : "false");
+    if (svc->stopping_by_us || !svc->wanted_up || svc->sup->shutting_down) {
+        went_down(svc, "stopped");
+        return;
+    }
+    bool failure = is_failure(svc, exit);
+    uint64_t now = uv_now(svc->sup->loop);
+    bool stable = svc->up_since_ms && now - svc->up_since_ms >= svc->spec->backoff_reset_ms;
+    if (stable) /* the count resets after a stable run: the next restart is immediate */
+        svc->backoff_ms = 0;
+    svc->failures = failure ? svc->failures + 1 : 0;
+    bool restart = svc->spec->restart == BT_SVCSPEC_RESTART_ALWAYS ||
+                   (svc->spec->restart == BT_SVCSPEC_RESTART_ON_FAILURE && failure);
+    if (restart && svc->spec->restart == BT_SVCSPEC_RESTART_ON_FAILURE && svc->spec->max_failures &&
+        svc->failures >= svc->spec->max_failures) {
+        sup_event(svc->sup, "gave-up", svc, "\"failures\":%u", svc->failures);
+        restart = false;
+    }
+    if (!restart) {
+        svc->wanted_up = false;
+        sup_persist(svc);
+        went_down(svc, "stopped");
+        return;
+    }
+    uint64_t delay = svc->backoff_ms;
+    svc->backoff_ms = delay ? delay * 2 : svc->spec->backoff_initial_ms;
+    if (svc->backoff_ms > svc->spec->backoff_max_ms)
+        svc->backoff_ms = svc->spec->backoff_max_ms;
+    svc->restarts++;
+    sup_persist(svc);
+    set_state(svc, SUP_BACKOFF);
+    sup_event(svc->sup, "backoff", svc, "\"delay_ms\":%llu", (unsigned long long)delay);
+    uv_timer_start(&svc->timer, on_timer, delay, 0);
+}
+
+void sup_service_handle(struct sup_service *svc, enum sup_event event, const struct sup_exit *exit)
+{
+    bt_log_debug("%s: %s in %s", svc->name, event_name(event), sup_state_name(svc->state));
+    switch (svc->state) {
+    case SUP_DOWN:
+        if (event == SUP_EV_START && !svc->sup->shutting_down) {
+            svc->wanted_up = true;
+            svc->failures = 0;
+            sup_persist(svc);
+            start(svc);
+        } else if (event == SUP_EV_STOP) {
+            svc->wanted_up = false;
+            sup_persist(svc);
+        }
+        break;
+    case SUP_STARTING:
+        if (event == SUP_EV_START) {
+            svc->wanted_up = true;
+        } else if (event == SUP_EV_STOP) {
+            svc->wanted_up = false; /* acted on once it runs: signals need a running init */
+            sup_persist(svc);
+        } else if (event == SUP_EV_STARTED) {
+            set_state(svc, SUP_RUNNING);
+            svc->up_since_ms = uv_now(svc->sup->loop);
+            sup_event(svc->sup, "up", svc, "\"pid\":%d", (int)svc->init_pid);
+            sup_event(svc->sup, "ready", svc, NULL);
+            if (!svc->wanted_up || svc->sup->shutting_down)
+                begin_stop(svc);
+        } else if (event == SUP_EV_START_FAILED || event == SUP_EV_EXITED) {
+            svc->up_since_ms = 0;
+            after_exit(svc, exit);
+        }
+        break;
+    case SUP_RUNNING:
+        if (event == SUP_EV_STOP) {
+            svc->wanted_up = false;
+            sup_persist(svc);
+            begin_stop(svc);
+        } else if (event == SUP_EV_EXITED) {
+            after_exit(svc, exit);
+        }
+        break;
+    case SUP_STOPPING:
+        if (event == SUP_EV_START) {
+            svc->restart_pending = true;
+        } else if (event == SUP_EV_TIMER) {
+            sup_event(svc->sup, "killing", svc, NULL);
+            sup_shim_signal(svc, SIGKILL, true);
+        } else if (event == SUP_EV_EXITED) {
+            svc->last_exit = *exit;
+            sup_event(svc->sup, "exited", svc, "\"code\":%d,\"signal\":%d,\"oom\":%s", exit->code,
+                      exit->signal, exit->oom ? "true" : "false");
+            went_down(svc, "stopped");
+        }
+        break;
+    case SUP_BACKOFF:
+        if (event == SUP_EV_TIMER || event == SUP_EV_START) {
+            uv_timer_stop(&svc->timer);
+            start(svc);
+        } else if (event == SUP_EV_STOP) {
+            svc->wanted_up = false;
+            sup_persist(svc);
+            went_down(svc, "stopped");
+        }
+        break;
+    }
+}

@@ -1,0 +1,126 @@
+/* bottled: the supervisor. One libuv loop and no polling: shim exits (pidfds), timers, signals
+ * and sockets are all events. It keeps services alive by their restart policy with backoff,
+ * never runs two instances of one service, and leaves every container running when it is
+ * told to quit (SIGQUIT) or dies, to re-adopt them on its next start. Only this folder
+ * includes <uv.h>. */
+#ifndef SUP_H
+#define SUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "err.h"
+#include "svcspec.h"
+
+#define SUP_EVENTS_KEPT 1024
+#define SUP_CLIENTS_MAX 64
+
+struct sup;
+
+/* One service's lifecycle: the whole state machine is sup_service_handle() in service.c. */
+enum sup_state {
+    SUP_DOWN,     /* not running, not wanted or given up */
+    SUP_STARTING, /* the shim is creating the container */
+    SUP_RUNNING,  /* the init runs (readiness "exec": also ready) */
+    SUP_STOPPING, /* stop signal sent, waiting for the exit (then SIGKILL to all at timeout) */
+    SUP_BACKOFF,  /* exited, waiting for the restart timer */
+};
+
+enum sup_event {
+    SUP_EV_START,        /* wanted up (start, restart, load) */
+    SUP_EV_STOP,         /* wanted down (stop, unload, bottled's shutdown) */
+    SUP_EV_STARTED,      /* the shim reported "ok" */
+    SUP_EV_START_FAILED, /* the shim reported an error or died before "ok" */
+    SUP_EV_EXITED,       /* the shim exited after writing the exit record */
+    SUP_EV_TIMER,        /* backoff over, or stop timeout */
+};
+
+struct sup_exit {
+    int code;   /* shell convention */
+    int signal; /* 0 when it exited */
+    bool oom;   /* OOM-killed */
+    bool lost;  /* the shim died without a record (shim-lost) */
+};
+
+struct sup_service {
+    struct sup *sup;
+    struct bt_svcspec_node *node; /* owned: the service's spec */
+    const struct bt_svcspec_service *spec;
+    char name[BT_SVCSPEC_NAME_MAX + 1];
+    enum sup_state state;
+    bool wanted_up;       /* persisted: a stop by hand survives a restart of bottled */
+    bool restart_pending; /* restart asked while running: start again once down */
+    bool stopping_by_us;  /* the exit we wait for is one we caused: not a failure */
+    bool removed;         /* dropped by a reload: freed once down */
+    uint32_t restarts;    /* persisted */
+    uint32_t failures;    /* consecutive failures; persisted */
+    uint64_t backoff_ms;  /* the next delay; 0: the next restart is immediate */
+    uint64_t up_since_ms; /* when it started running (uv_now) */
+    pid_t shim_pid;
+    pid_t init_pid;
+    int shim_pidfd;
+    uv_poll_t shim_watch; /* the shim's pidfd: readable when it exits */
+    bool watching;
+    uv_pipe_t ready_pipe; /* the shim's --ready-fd while starting */
+    bool ready_open;
+    char ready_line[1024];
+    size_t ready_len;
+    uv_timer_t timer; /* backoff, stop timeout */
+    struct sup_exit last_exit;
+    uint64_t started_at_ms_wall;
+    struct sup_service *next;
+};
+
+struct sup_client;
+
+struct sup {
+    uv_loop_t *loop;
+    const char *config; /* file or dir of specs, or NULL */
+    const char *state;  /* --state */
+    const char *root;   /* --root */
+    const char *cgroup_parent;
+    const char *shim_path, *init_path;
+    struct sup_service *services;
+    uv_pipe_t control; /* STATE/bottled.sock */
+    struct sup_client *clients[SUP_CLIENTS_MAX];
+    uv_signal_t sig_term, sig_int, sig_quit, sig_hup, sig_chld;
+    bool shutting_down; /* SIGTERM/SIGINT: stop everything, then exit */
+    uint64_t event_seq;
+    struct {
+        uint64_t seq;
+        char *json; /* the event line, without newline */
+    } events[SUP_EVENTS_KEPT];
+};
+
+/* service.c */
+struct sup_service *sup_service_new(struct sup *sup, struct bt_svcspec_node *node);
+void sup_service_handle(struct sup_service *svc, enum sup_event event, const struct sup_exit *exit);
+void sup_service_free(struct sup_service *svc);
+const char *sup_state_name(enum sup_state state);
+struct sup_service *sup_find(struct sup *sup, const char *name);
+void sup_persist(const struct sup_service *svc);
+void sup_restore(struct sup_service *svc);
+
+/* shim.c: starting and watching a shim, signalling its container */
+int sup_shim_start(struct sup_service *svc, struct bt_err *err);
+int sup_shim_adopt(struct sup_service *svc); /* 1 adopted a live shim, 0 none, <0 error */
+void sup_shim_signal(struct sup_service *svc, int sig, bool all);
+void sup_shim_forget(struct sup_service *svc);
+bool sup_shim_exit_record(struct sup_service *svc, struct sup_exit *exit);
+
+/* events.c: numbered events kept in a ring and streamed to subscribers */
+void sup_event(struct sup *sup, const char *type, const struct sup_service *svc, const char *fmt,
+               ...) __attribute__((format(printf, 4, 5)));
+void sup_events_free(struct sup *sup);
+
+/* control.c: the JSON-RPC socket */
+int sup_control_listen(struct sup *sup, struct bt_err *err);
+void sup_control_broadcast(struct sup *sup, uint64_t seq, const char *json);
+void sup_control_close(struct sup *sup);
+
+/* main.c */
+void sup_maybe_exit(struct sup *sup);
+
+#endif
