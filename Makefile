@@ -108,9 +108,15 @@ $(BUILD)/obj/supervisor/%.o: supervisor/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(UV_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# One bottle-shim runs per container for its whole life: linked statically, its pages are
+# shared by every shim and it has no relocations to dirty (bench/start: PSS 0.65 -> ~0.5 of
+# conmon's). Sanitizer runtimes cannot be linked statically.
+SHIM_LDFLAGS := $(if $(SANITIZE),,-static)
 $(BUILD)/bin/bottle-shim: $(SHIM_SRC:%.c=$(BUILD)/obj/%.o) $(LIBBOTTLE)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(SHIM_LDFLAGS) -o $@ $^ $(PKG_LIBS) 2>&1 | \
+		{ grep -v -e "in statically linked applications requires" -e "in function .capng_change_id" || true; }
+	@test -x $@
 
 $(BUILD)/bin/bottle: $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(LIBBOTTLE)
 	@mkdir -p $(@D)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,40 +225,12 @@ static void compute_mode(struct bt_cgroup_layout *layout)
                             : BT_CGROUP_MODE_NONE;
 }
 
-/* A mount hides every earlier mount at or below its mount point (mountinfo lists them in
- * mount order): a tmpfs mounted over /sys/fs/cgroup, for one, hides the hierarchies below it,
- * and only what is mounted after it counts. */
-static void drop_hidden(struct bt_cgroup_layout *layout, const char *line)
-{
-    char mount[BT_CGROUP_MOUNT_MAX + 1];
-    const char *p = line;
-    for (int i = 0; i < 4 && p; i++) {
-        p = strchr(p, ' ');
-        p = p ? p + 1 : NULL;
-    }
-    if (!p)
-        return;
-    size_t len = strcspn(p, " ");
-    if (len >= sizeof(mount))
-        return;
-    memcpy(mount, p, len);
-    mount[len] = '\0';
-    unescape_octal(mount);
-    len = strlen(mount);
-    int kept = 0;
-    for (int i = 0; i < layout->count; i++) {
-        const char *old = layout->hierarchies[i].mount;
-        bool below = strcmp(mount, "/") == 0 ||
-                     (strncmp(old, mount, len) == 0 && (old[len] == '\0' || old[len] == '/'));
-        if (!below)
-            layout->hierarchies[kept++] = layout->hierarchies[i];
-    }
-    layout->count = kept;
-}
-
 /* "36 25 0:31 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory" */
 static void parse_mount_line(struct bt_cgroup_layout *layout, char *line)
 {
+    /* The third field, before strtok cuts the line up. */
+    unsigned major = 0, minor = 0;
+    dev_t dev = sscanf(line, "%*s %*s %u:%u", &major, &minor) == 2 ? makedev(major, minor) : 0;
     char *sep = strstr(line, " - ");
     if (!sep)
         return;
@@ -287,7 +260,7 @@ static void parse_mount_line(struct bt_cgroup_layout *layout, char *line)
         return;
     }
 
-    struct bt_cgroup_hierarchy h = {.unified = unified};
+    struct bt_cgroup_hierarchy h = {.unified = unified, .dev = dev};
     if (!unified) {
         save = NULL;
         for (char *opt = strtok_r(options, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
@@ -325,10 +298,8 @@ int bt_cgroup_layout_parse(struct bt_cgroup_layout *layout, const char *mountinf
         return bt_err_sys(err, errno, "open %s", mountinfo);
     cleanup_free char *line = NULL;
     size_t cap = 0;
-    while (getline(&line, &cap, file) > 0) {
-        drop_hidden(layout, line);
+    while (getline(&line, &cap, file) > 0)
         parse_mount_line(layout, line);
-    }
 
     for (int i = 0; i < layout->count; i++) {
         struct bt_cgroup_hierarchy *h = &layout->hierarchies[i];
@@ -349,7 +320,26 @@ int bt_cgroup_layout_parse(struct bt_cgroup_layout *layout, const char *mountinf
 
 int bt_cgroup_layout_detect(struct bt_cgroup_layout *layout, struct bt_err *err)
 {
-    return bt_cgroup_layout_parse(layout, "/proc/self/mountinfo", err);
+    int ret = bt_cgroup_layout_parse(layout, "/proc/self/mountinfo", err);
+    if (ret < 0)
+        return ret;
+    /* A hierarchy mounted over (a tmpfs on /sys/fs/cgroup, say) is still in mountinfo, in no
+     * order that tells: keep only those whose mount point really is that file system now. */
+    int kept = 0;
+    for (int i = 0; i < layout->count; i++) {
+        struct stat st;
+        const struct bt_cgroup_hierarchy *h = &layout->hierarchies[i];
+        if (stat(h->mount, &st) == 0 && (!h->dev || st.st_dev == h->dev))
+            layout->hierarchies[kept++] = *h;
+        else
+            bt_log_debug("cgroup: %s is hidden, ignored", h->mount);
+    }
+    layout->count = kept;
+    compute_mode(layout);
+    if (layout->mode == BT_CGROUP_MODE_NONE)
+        return bt_err_msg(err, ENOENT,
+                          "no cgroup filesystem is visible (read /proc/self/mountinfo)");
+    return 0;
 }
 
 const struct bt_cgroup_hierarchy *bt_cgroup_layout_unified(const struct bt_cgroup_layout *layout)

@@ -65,6 +65,7 @@ enum bt_cgroup_controller {
 
 struct bt_cgroup_hierarchy {
     char mount[BT_CGROUP_MOUNT_MAX]; /* mount point, e.g. /sys/fs/cgroup/memory */
+    dev_t dev;                       /* its file system's device, from mountinfo */
     unsigned controllers;            /* BT_CGROUP_BIT()s: v1 bound controllers; v2 the ones
                                         listed in the mount's cgroup.controllers */
     bool unified;                    /* the cgroup2 hierarchy */

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -304,6 +305,35 @@ static void test_layout(void)
            "the cgroup2 mount is found exactly when mountinfo has one");
 }
 
+/* A hierarchy that something was mounted over is no longer used (the mountinfo line stays). */
+static void test_hidden(void)
+{
+    tap_alarm(10);
+    struct bt_cgroup_layout layout;
+    struct bt_err err = {0};
+    if (bt_cgroup_layout_detect(&layout, &err) < 0 ||
+        !bt_cgroup_layout_find(&layout, BT_CGROUP_PIDS) ||
+        strcmp(bt_cgroup_layout_find(&layout, BT_CGROUP_PIDS)->mount, "/sys/fs/cgroup/pids") != 0) {
+        skip("no v1 pids hierarchy at /sys/fs/cgroup/pids on this host");
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount("tmpfs", "/sys/fs/cgroup/pids", "tmpfs", 0, "size=64k") < 0)
+            _exit(2);
+        _exit(bt_cgroup_layout_detect(&layout, &err) == 0 &&
+                      !bt_cgroup_layout_find(&layout, BT_CGROUP_PIDS) &&
+                      bt_cgroup_layout_find(&layout, BT_CGROUP_MEMORY)
+                  ? 0
+                  : 1);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+       "a hierarchy mounted over is ignored, the others are kept");
+}
+
 static void test_parse(const char *tmp)
 {
     tap_alarm(10);
@@ -358,19 +388,6 @@ static void test_parse(const char *tmp)
            strcmp(layout.hierarchies[0].mount, "/sys/fs/cgroup/my memory") == 0 &&
            layout.hierarchies[1].controllers == 0,
        "hybrid: v1 plus a controller-less cgroup2, \\040 unescaped");
-
-    /* A tmpfs mounted over /sys/fs/cgroup hides the hierarchies mounted before it. */
-    pathf(path, sizeof(path), "%s/mountinfo-overmounted", tmp);
-    write_file(path, "30 22 0:27 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
-                     "34 30 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
-                     "40 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
-                     "50 22 0:50 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
-                     "51 50 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
-                     "52 50 0:51 / /sys/fs/cgroup/memory/sub rw - tmpfs tmpfs rw\n");
-    ret = bt_cgroup_layout_parse(&layout, path, &err);
-    ok(ret == 0 && layout.mode == BT_CGROUP_MODE_LEGACY && layout.count == 1 &&
-           strcmp(layout.hierarchies[0].mount, "/sys/fs/cgroup/memory") == 0,
-       "an over-mounted /sys/fs/cgroup hides what was below it; mounts inside a hierarchy don't");
 
     pathf(path, sizeof(path), "%s/mountinfo-none", tmp);
     write_file(path, "22 1 0:21 / /proc rw - proc proc rw\n");
@@ -901,6 +918,7 @@ static int run(void)
 
     test_layout();
     test_parse(tmp);
+    test_hidden();
     test_paths();
     test_create_join();
     test_pids();
