@@ -40,7 +40,8 @@ static const char usage[] =
     "      --userns        run in a new user namespace (root is host uid 100000)\n"
     "      --init-arg ARG  pass ARG to bottle-init (repeatable)\n"
     "      --rm           remove the container when it exits (always so in the foreground)\n"
-    "      --cgroup-parent P  the container's cgroup is P/NAME (default bottle)\n"
+    "      --cgroup-parent P  the container's cgroup is P/NAME (default $BOTTLE_CGROUP_PARENT\n"
+    "                      or bottle)\n"
     "      --storage KIND  dir: run in --rootfs itself (default); overlay: --rootfs is a\n"
     "                      read-only layer under a per-container upper dir; btrfs: --rootfs\n"
     "                      is a subvolume, the container gets a writable snapshot of it\n";
@@ -357,6 +358,8 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
         args[n++] = "--remove-bundle";
     args[n++] = "--root";
     args[n++] = globals->root;
+    if (!o.cgroup_parent)
+        o.cgroup_parent = getenv("BOTTLE_CGROUP_PARENT");
     if (o.cgroup_parent) {
         args[n++] = "--cgroup-parent";
         args[n++] = o.cgroup_parent;

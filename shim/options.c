@@ -21,7 +21,7 @@ static const char usage[] =
     "  -n, --id NAME           the container's name\n"
     "  -s, --state DIR         state directory (default $BOTTLE_STATE or /run/bottle)\n"
     "      --init PATH         bottle-init to run as PID 1 (default: beside bottle-shim)\n"
-    "      --cgroup-parent P   cgroup parent (default bottle)\n"
+    "      --cgroup-parent P   cgroup parent (default $BOTTLE_CGROUP_PARENT or bottle)\n"
     "      --init-arg ARG      pass ARG to bottle-init (repeatable)\n"
     "      --no-netns-name     do not bind a new network namespace at /run/netns/NAME (by\n"
     "                          default it is, so that `ip netns exec NAME` works)\n"
@@ -84,7 +84,8 @@ void shim_parse_options(struct shim_options *options, int argc, char **argv)
     };
     memset(options, 0, sizeof(*options));
     options->ready_fd = -1;
-    options->cgroup_parent = "bottle";
+    options->cgroup_parent =
+        getenv("BOTTLE_CGROUP_PARENT") ? getenv("BOTTLE_CGROUP_PARENT") : "bottle";
     options->state_root = getenv("BOTTLE_STATE") ? getenv("BOTTLE_STATE") : "/run/bottle";
     options->root = getenv("BOTTLE_ROOT") ? getenv("BOTTLE_ROOT") : "/var/lib/bottle";
     options->log_max_size = 10 << 20;

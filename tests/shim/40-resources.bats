@@ -23,11 +23,11 @@ cgroup_value() {
     assert_eq "$(cgroup_value cpu cpu.cfs_period_us)" 100000 "cpu.cfs_period_us"
     # The init and its child are in the container's cgroup of every hierarchy.
     for mount in $(shim_cgroup_mounts); do
-        grep -qx "$init_pid" "$mount/bottle/$NAME/cgroup.procs" || {
-            echo "init $init_pid not in $mount/bottle/$NAME" >&2
+        grep -qx "$init_pid" "$mount/$CG_PARENT/$NAME/cgroup.procs" || {
+            echo "init $init_pid not in $mount/$CG_PARENT/$NAME" >&2
             false
         }
-        assert_eq "$(wc -l <"$mount/bottle/$NAME/cgroup.procs")" 2 "$mount: bottle-init and sh"
+        assert_eq "$(wc -l <"$mount/$CG_PARENT/$NAME/cgroup.procs")" 2 "$mount: bottle-init and sh"
     done
     bottle_finish
     assert_eq "$status" 0

@@ -95,6 +95,9 @@ shim_setup() {
         skip "no busybox rootfs at $BUSYBOX_ROOTFS (make rootfs)"
     NAME=bt-$BATS_TEST_NUMBER-$$
     CG_PARENT=bt-test-$$-$BATS_TEST_NUMBER
+    # bottle run and bottle-shim put containers under it (not the shared default "bottle").
+    BOTTLE_CGROUP_PARENT=$CG_PARENT
+    export BOTTLE_CGROUP_PARENT
     BOTTLE_STATE=$BT_TMP/state
     # Logs and storage (detached mode, --storage) would go to /var/lib/bottle otherwise.
     BOTTLE_ROOT=$BT_TMP/root
@@ -327,12 +330,12 @@ container_pid() {
 }
 
 # host_cgroup CONTROLLER [NAME]: the container's cgroup dir in CONTROLLER's v1 hierarchy, as
-# `bottle run` places it (bottle/NAME under the hierarchy's root).
+# `bottle run` places it ($CG_PARENT/NAME under the hierarchy's root: BOTTLE_CGROUP_PARENT).
 host_cgroup() {
     local mount
     mount=$(awk -v c="$1" '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup" &&
         ("," $(i + 3) ",") ~ ("," c ",")) print $5 }' /proc/self/mountinfo | head -n 1)
-    echo "$mount/bottle/${2:-$NAME}"
+    echo "$mount/$CG_PARENT/${2:-$NAME}"
 }
 
 # ---- bundles ----
