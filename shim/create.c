@@ -505,6 +505,13 @@ static int name_netns(struct shim_container *container, pid_t pid, struct bt_err
 {
     char source[64];
     mkdir("/run/netns", 0755);
+    /* As `ip netns add` does: /run/netns is a shared bind mount of itself, so that a netns
+     * bound in it is seen from every mount namespace, and a later `ip netns add` (which makes
+     * that mount if it is missing) does not hide ours under it. */
+    if (mount("", "/run/netns", "none", MS_SHARED | MS_REC, NULL) < 0 && errno == EINVAL) {
+        if (mount("/run/netns", "/run/netns", "none", MS_BIND | MS_REC, NULL) == 0)
+            mount("", "/run/netns", "none", MS_SHARED | MS_REC, NULL);
+    }
     snprintf(container->netns_path, sizeof(container->netns_path), "/run/netns/%s",
              container->options->id);
     /* Recorded first: a crash after the bind leaves a record for the next start to clean. */
