@@ -149,7 +149,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 # so that each module's test builds on its own.
 CORE_OBJ  := $(patsubst %,$(BUILD)/obj/lib/%.o,err log sig proc)
 TEST_USES_rootfs := mount
-TEST_USES_spec := jsonread jsontext spec-value spec-process spec-mounts spec-linux spec-default
+TEST_USES_spec := jsonread jsontext spec-value spec-process spec-mounts spec-linux spec-default mount
 TEST_USES_cgroup := cgroup-limits cgroup-freeze cgroup-events
 TEST_USES_svcspec := jsonread jsontext svcspec-value svcspec-service svcspec-net svcspec-json procattr
 TEST_USES_bundle := spec $(TEST_USES_spec) svcspec $(TEST_USES_svcspec) caps

@@ -1,5 +1,6 @@
 /* bt_spec_default_json: the config.json that `bottle spec` writes, built with json-c. It must
  * always pass bt_spec_parse. */
+#include "mount.h" /* crun's default masked and read-only paths */
 #include "spec-internal.h"
 
 #include <json-c/json.h>
@@ -96,20 +97,6 @@ char *bt_spec_default_json(void)
     static const char *const sys_options[] = {"nosuid", "noexec", "nodev", "ro", NULL};
     static const char *const namespaces[] = {"pid",   "network", "ipc", "uts",
                                              "mount", "cgroup",  NULL};
-    /* crun's and runc's defaults. */
-    static const char *const masked[] = {"/proc/acpi",
-                                         "/proc/asound",
-                                         "/proc/kcore",
-                                         "/proc/keys",
-                                         "/proc/latency_stats",
-                                         "/proc/timer_list",
-                                         "/proc/timer_stats",
-                                         "/proc/sched_debug",
-                                         "/sys/firmware",
-                                         "/proc/scsi",
-                                         NULL};
-    static const char *const readonly[] = {
-        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
     cleanup_json struct json_object *keep = json_object_new_array();
     struct builder b = {keep, keep == NULL};
     if (!keep)
@@ -162,8 +149,8 @@ char *bt_spec_default_json(void)
         struct json_object *ns = node(&b, ns_list, NULL, json_object_new_object());
         add(&b, ns, "type", json_object_new_string(*type));
     }
-    strings(&b, linux_obj, "maskedPaths", masked);
-    strings(&b, linux_obj, "readonlyPaths", readonly);
+    strings(&b, linux_obj, "maskedPaths", bt_mount_default_masked_paths);
+    strings(&b, linux_obj, "readonlyPaths", bt_mount_default_readonly_paths);
     if (b.failed)
         return NULL;
 
