@@ -136,6 +136,7 @@ static void start(struct sup_service *svc)
 static void begin_stop(struct sup_service *svc)
 {
     svc->stopping_by_us = true;
+    sup_health_stop(svc); /* a stopping service is not checked */
     set_state(svc, SUP_STOPPING);
     sup_event(svc->sup, "stopping", svc, NULL);
     sup_shim_signal(svc, svc->spec->stop_signal, false);
@@ -149,6 +150,27 @@ static bool is_failure(const struct sup_service *svc, const struct sup_exit *exi
     if (exit->signal)
         return !svc->stopping_by_us;
     return !bt_svcspec_exit_is_success(svc->spec, exit->code);
+}
+
+/* Readiness and health belong to one run: they end with it. */
+static void run_ended(struct sup_service *svc)
+{
+    sup_ready_disarm(svc);
+    sup_health_stop(svc);
+    svc->ready = false;
+}
+
+void sup_service_ready(struct sup_service *svc)
+{
+    if (svc->state != SUP_RUNNING || svc->ready)
+        return;
+    svc->ready = true;
+    sup_event(svc->sup, "ready", svc, NULL);
+}
+
+void sup_service_unhealthy(struct sup_service *svc)
+{
+    (void)svc; /* on_unhealthy: health.c's helper fills this in */
 }
 
 static void went_down(struct sup_service *svc, const char *why)
@@ -167,6 +189,7 @@ static void went_down(struct sup_service *svc, const char *why)
 /* The policy decides after every exit that we did not ask for. */
 static void after_exit(struct sup_service *svc, const struct sup_exit *exit)
 {
+    run_ended(svc);
     svc->last_exit = *exit;
     if (exit->lost)
         sup_event(svc->sup, "shim-lost", svc, NULL);
@@ -231,9 +254,15 @@ void sup_service_handle(struct sup_service *svc, enum sup_event event, const str
             set_state(svc, SUP_RUNNING);
             svc->up_since_ms = uv_now(svc->sup->loop);
             sup_event(svc->sup, "up", svc, "\"pid\":%d", (int)svc->init_pid);
-            sup_event(svc->sup, "ready", svc, NULL);
-            if (!svc->wanted_up || svc->sup->shutting_down)
+            if (!svc->wanted_up || svc->sup->shutting_down) {
                 begin_stop(svc);
+                break;
+            }
+            sup_health_start(svc);
+            if (svc->spec->readiness == BT_SVCSPEC_READY_EXEC)
+                sup_service_ready(svc);
+            else
+                sup_ready_arm(svc);
         } else if (event == SUP_EV_START_FAILED || event == SUP_EV_EXITED) {
             svc->up_since_ms = 0;
             after_exit(svc, exit);
@@ -255,6 +284,7 @@ void sup_service_handle(struct sup_service *svc, enum sup_event event, const str
             sup_event(svc->sup, "killing", svc, NULL);
             sup_shim_signal(svc, SIGKILL, true);
         } else if (event == SUP_EV_EXITED) {
+            run_ended(svc);
             svc->last_exit = *exit;
             sup_event(svc->sup, "exited", svc, "\"code\":%d,\"signal\":%d,\"oom\":%s", exit->code,
                       exit->signal, exit->oom ? "true" : "false");

@@ -67,13 +67,22 @@ struct sup_service {
     bool ready_open;
     char ready_line[1024];
     size_t ready_len;
-    uv_timer_t timer; /* backoff, stop timeout */
+    uv_timer_t timer;              /* backoff, stop timeout */
+    bool ready;                    /* readiness reached since the last start ("ready" event sent) */
+    bool paused;                   /* frozen by bottle pause */
+    struct sup_tree *tree;         /* the tree it is a child of, or NULL */
+    size_t tree_index;             /* its place among the tree's children */
+    struct sup_ready *ready_watch; /* ready.c's: sd_notify / fd readiness of this run */
+    struct sup_health *health;     /* health.c's: the health checks of this run */
     struct sup_exit last_exit;
     uint64_t started_at_ms_wall;
     struct sup_service *next;
 };
 
 struct sup_client;
+struct sup_tree;
+struct sup_ready;
+struct sup_health;
 
 struct sup {
     uv_loop_t *loop;
@@ -102,6 +111,21 @@ const char *sup_state_name(enum sup_state state);
 struct sup_service *sup_find(struct sup *sup, const char *name);
 void sup_persist(const struct sup_service *svc);
 void sup_restore(struct sup_service *svc);
+/* Readiness reached (exec'd, sd_notify READY=1, fd newline, first passing health check): emits
+ * "ready" once per run and lets the service's tree start the next child. */
+void sup_service_ready(struct sup_service *svc);
+/* health.c: the health check failed `retries` times in a row; applies on_unhealthy. */
+void sup_service_unhealthy(struct sup_service *svc);
+
+/* ready.c: watches for sd_notify / fd readiness from the moment the shim reported "ok"
+ * (readiness "exec" is ready at once, "health" waits for health.c). */
+void sup_ready_arm(struct sup_service *svc);
+void sup_ready_disarm(struct sup_service *svc);
+
+/* health.c: periodic health checks while the service runs; suspended while paused. */
+void sup_health_start(struct sup_service *svc);
+void sup_health_stop(struct sup_service *svc);
+void sup_health_pause(struct sup_service *svc, bool paused);
 
 /* shim.c: starting and watching a shim, signalling its container */
 int sup_shim_start(struct sup_service *svc, struct bt_err *err);
