@@ -40,6 +40,12 @@ int cli_cmd_start(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_stop(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_restart(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_events(const struct cli_globals *globals, int argc, char **argv);
+/* apply.c: specs handed to bottled */
+int cli_cmd_apply(const struct cli_globals *globals, int argc, char **argv);
+/* Asks bottled to remove unit NAME (one that came from apply). 0 when removed; -ENOENT when
+ * bottled does not know NAME; -ENOTCONN when bottled is not running; else ERR says why. */
+int cli_bottled_rm(const struct cli_globals *globals, const char *name, bool force,
+                   struct bt_err *err);
 
 /* ---- state.c: containers as the shim leaves them in STATE/containers/NAME ---- */
 

@@ -114,6 +114,9 @@ static json_object *service_json(const struct sup_service *svc)
     json_object_object_add(obj, "pid", json_object_new_int(svc->init_pid));
     json_object_object_add(obj, "restarts", json_object_new_int64(svc->restarts));
     json_object_object_add(obj, "failures", json_object_new_int64(svc->failures));
+    if (svc->tree)
+        json_object_object_add(obj, "tree", json_object_new_string(svc->tree->name));
+    json_object_object_add(obj, "ready", json_object_new_boolean(svc->ready));
     json_object *last = json_object_new_object();
     json_object_object_add(last, "code", json_object_new_int(svc->last_exit.code));
     json_object_object_add(last, "signal", json_object_new_int(svc->last_exit.signal));
@@ -129,6 +132,68 @@ static const char *param_string(json_object *params, const char *key)
         !json_object_is_type(value, json_type_string))
         return NULL;
     return json_object_get_string(value);
+}
+
+/* A tree answers inspect, start, stop and restart; it acts through its children. */
+static json_object *dispatch_tree(struct sup_tree *tree, const char *method, int *code,
+                                  const char **message)
+{
+    if (strcmp(method, "start") == 0)
+        sup_tree_start(tree);
+    else if (strcmp(method, "stop") == 0)
+        sup_tree_stop(tree);
+    else if (strcmp(method, "restart") == 0)
+        sup_tree_restart(tree);
+    else if (strcmp(method, "inspect") != 0) {
+        *code = BT_RPC_INVALID_PARAMS;
+        *message = "a tree cannot do that: name one of its services";
+        return NULL;
+    }
+    return sup_tree_json(tree);
+}
+
+/* apply {spec: TEXT, file: LABEL} and rm {name, force}: the set of units changes. */
+static json_object *dispatch_specs(struct sup *sup, const char *method, json_object *params,
+                                   int *code, const char **message)
+{
+    static char why[sizeof(((struct bt_err *)0)->msg)];
+    struct bt_err err = {0};
+    char name[BT_SVCSPEC_NAME_MAX + 1] = "";
+    const char *action = NULL;
+    int ret;
+    if (strcmp(method, "apply") == 0) {
+        const char *text = param_string(params, "spec");
+        const char *label = param_string(params, "file");
+        if (!text) {
+            *code = BT_RPC_INVALID_PARAMS;
+            *message = "missing params.spec";
+            return NULL;
+        }
+        ret = sup_specs_apply(sup, text, label ? label : "apply", &action, name, &err);
+    } else {
+        const char *unit = param_string(params, "name");
+        json_object *value;
+        bool force = params && json_object_object_get_ex(params, "force", &value) &&
+                     json_object_get_boolean(value);
+        if (!unit) {
+            *code = BT_RPC_INVALID_PARAMS;
+            *message = "missing params.name";
+            return NULL;
+        }
+        snprintf(name, sizeof(name), "%s", unit);
+        ret = sup_specs_rm(sup, unit, force, &err);
+        action = "removed";
+    }
+    if (ret < 0) {
+        snprintf(why, sizeof(why), "%s", err.msg);
+        *code = ret == -ENOENT ? -32004 : -32001;
+        *message = why;
+        return NULL;
+    }
+    json_object *result = json_object_new_object();
+    json_object_object_add(result, "name", json_object_new_string(name));
+    json_object_object_add(result, "action", json_object_new_string(action));
+    return result;
 }
 
 /* Runs METHOD; returns the result, or NULL with *CODE and *MESSAGE set. */
@@ -160,6 +225,8 @@ static json_object *dispatch(struct sup_client *client, const char *method, json
         json_object_object_add(result, "seq", json_object_new_int64((int64_t)sup->event_seq));
         return result;
     }
+    if (strcmp(method, "apply") == 0 || strcmp(method, "rm") == 0)
+        return dispatch_specs(sup, method, params, code, message);
     static const char *const per_service[] = {"inspect", "start", "stop", "restart", "kill", NULL};
     bool known = false;
     for (const char *const *m = per_service; *m && !known; m++)
@@ -171,6 +238,9 @@ static json_object *dispatch(struct sup_client *client, const char *method, json
     }
     const char *name = param_string(params, "name");
     struct sup_service *svc = name ? sup_find(sup, name) : NULL;
+    struct sup_tree *tree = name && !svc ? sup_tree_find(sup, name) : NULL;
+    if (tree)
+        return dispatch_tree(tree, method, code, message);
     if (!svc) {
         *code = -32004;
         *message = name ? "no such service" : "missing params.name";

@@ -11,6 +11,24 @@
 
 #include "log.h"
 
+static void emit(struct sup *sup, const char *type, const char *name, const char *extra)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t seq = ++sup->event_seq;
+    char *json = NULL;
+    if (asprintf(&json, "{\"seq\":%llu,\"time_ns\":%lld,\"type\":\"%s\",\"name\":\"%s\"%s%s}",
+                 (unsigned long long)seq, (long long)now.tv_sec * 1000000000LL + now.tv_nsec, type,
+                 name, extra[0] ? "," : "", extra) < 0)
+        return;
+    bt_log_info("event %s", json);
+    size_t slot = seq % SUP_EVENTS_KEPT;
+    free(sup->events[slot].json);
+    sup->events[slot].seq = seq;
+    sup->events[slot].json = json;
+    sup_control_broadcast(sup, seq, json);
+}
+
 void sup_event(struct sup *sup, const char *type, const struct sup_service *svc, const char *fmt,
                ...)
 {
@@ -21,20 +39,19 @@ void sup_event(struct sup *sup, const char *type, const struct sup_service *svc,
         vsnprintf(extra, sizeof(extra), fmt, ap);
         va_end(ap);
     }
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    uint64_t seq = ++sup->event_seq;
-    char *json = NULL;
-    if (asprintf(&json, "{\"seq\":%llu,\"time_ns\":%lld,\"type\":\"%s\",\"name\":\"%s\"%s%s}",
-                 (unsigned long long)seq, (long long)now.tv_sec * 1000000000LL + now.tv_nsec, type,
-                 svc ? svc->name : "", extra[0] ? "," : "", extra) < 0)
-        return;
-    bt_log_info("event %s", json);
-    size_t slot = seq % SUP_EVENTS_KEPT;
-    free(sup->events[slot].json);
-    sup->events[slot].seq = seq;
-    sup->events[slot].json = json;
-    sup_control_broadcast(sup, seq, json);
+    emit(sup, type, svc ? svc->name : "", extra);
+}
+
+void sup_event_name(struct sup *sup, const char *type, const char *name, const char *fmt, ...)
+{
+    char extra[1024] = "";
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(extra, sizeof(extra), fmt, ap);
+        va_end(ap);
+    }
+    emit(sup, type, name, extra);
 }
 
 void sup_events_free(struct sup *sup)

@@ -166,6 +166,8 @@ void sup_service_ready(struct sup_service *svc)
         return;
     svc->ready = true;
     sup_event(svc->sup, "ready", svc, NULL);
+    if (svc->tree)
+        sup_tree_child_ready(svc->tree, svc->tree_index);
 }
 
 void sup_service_unhealthy(struct sup_service *svc)
@@ -183,7 +185,20 @@ static void went_down(struct sup_service *svc, const char *why)
         start(svc);
         return;
     }
+    if (svc->tree)
+        sup_tree_child_down(svc->tree, svc->tree_index);
+    if (svc->removed)
+        sup_specs_reap(svc->sup);
     sup_maybe_exit(svc->sup);
+}
+
+/* Wanted down; persisted unless bottled itself is shutting down (its next start brings back
+ * what ran). */
+static void want_down(struct sup_service *svc)
+{
+    svc->wanted_up = false;
+    if (!svc->sup->shutting_down)
+        sup_persist(svc);
 }
 
 /* The policy decides after every exit that we did not ask for. */
@@ -218,6 +233,18 @@ static void after_exit(struct sup_service *svc, const struct sup_exit *exit)
         went_down(svc, "stopped");
         return;
     }
+    if (svc->tree) {
+        /* Its tree decides: one_for_one lets it back off and restart by itself; the other
+         * strategies and an exceeded intensity restart (or stop) it with its siblings. */
+        set_state(svc, SUP_DOWN);
+        if (!sup_tree_child_failed(svc->tree, svc->tree_index)) {
+            svc->restarts++;
+            sup_persist(svc);
+            if (svc->state == SUP_DOWN)
+                sup_tree_child_down(svc->tree, svc->tree_index);
+            return;
+        }
+    }
     uint64_t delay = svc->backoff_ms;
     svc->backoff_ms = delay ? delay * 2 : svc->spec->backoff_initial_ms;
     if (svc->backoff_ms > svc->spec->backoff_max_ms)
@@ -240,16 +267,14 @@ void sup_service_handle(struct sup_service *svc, enum sup_event event, const str
             sup_persist(svc);
             start(svc);
         } else if (event == SUP_EV_STOP) {
-            svc->wanted_up = false;
-            sup_persist(svc);
+            want_down(svc);
         }
         break;
     case SUP_STARTING:
         if (event == SUP_EV_START) {
             svc->wanted_up = true;
         } else if (event == SUP_EV_STOP) {
-            svc->wanted_up = false; /* acted on once it runs: signals need a running init */
-            sup_persist(svc);
+            want_down(svc); /* acted on once it runs: signals need a running init */
         } else if (event == SUP_EV_STARTED) {
             set_state(svc, SUP_RUNNING);
             svc->up_since_ms = uv_now(svc->sup->loop);
@@ -270,8 +295,7 @@ void sup_service_handle(struct sup_service *svc, enum sup_event event, const str
         break;
     case SUP_RUNNING:
         if (event == SUP_EV_STOP) {
-            svc->wanted_up = false;
-            sup_persist(svc);
+            want_down(svc);
             begin_stop(svc);
         } else if (event == SUP_EV_EXITED) {
             after_exit(svc, exit);
@@ -296,8 +320,7 @@ void sup_service_handle(struct sup_service *svc, enum sup_event event, const str
             uv_timer_stop(&svc->timer);
             start(svc);
         } else if (event == SUP_EV_STOP) {
-            svc->wanted_up = false;
-            sup_persist(svc);
+            want_down(svc);
             went_down(svc, "stopped");
         }
         break;
