@@ -160,6 +160,9 @@ static void add_node(struct sup *sup, struct bt_svcspec_node *node, bool applied
     if (adopt && sup_shim_adopt(svc) != 0) {
         if (svc->state == SUP_RUNNING && svc->spec->readiness == BT_SVCSPEC_READY_EXEC)
             svc->ready = true;
+        /* Stopped by hand while we were away (or in the middle of that stop): finish it. */
+        if (svc->state == SUP_RUNNING && !svc->wanted_up)
+            sup_service_handle(svc, SUP_EV_STOP, NULL);
         return;
     }
     if (svc->wanted_up) {
@@ -216,8 +219,8 @@ static void replace_service(struct sup_service *svc, struct bt_svcspec_node *nod
 }
 
 /* Takes NODE, a unit for the top level; *ACTION says what happened. */
-static int install(struct sup *sup, struct bt_svcspec_node *node, bool applied,
-                   const char **action, struct bt_err *err)
+static int install(struct sup *sup, struct bt_svcspec_node *node, bool applied, const char **action,
+                   struct bt_err *err)
 {
     const char *name = node_name(node);
     struct sup_service *svc = top_service(sup, name);
@@ -382,12 +385,11 @@ int sup_specs_apply(struct sup *sup, const char *text, const char *label, const 
     char *json = NULL;
     ret = bt_svcspec_to_json(node, &json, err);
     if (ret == 0) {
-        const char *clash = name_clash(sup, node, top_service(sup, name) || top_tree(sup, name)
-                                                      ? name
-                                                      : NULL);
+        const char *clash =
+            name_clash(sup, node, top_service(sup, name) || top_tree(sup, name) ? name : NULL);
         if (clash)
-            ret = bt_err_msg(err, EEXIST, "%s: the name %s is already used by another unit",
-                             label, clash);
+            ret = bt_err_msg(err, EEXIST, "%s: the name %s is already used by another unit", label,
+                             clash);
     }
     if (ret == 0)
         ret = write_applied(sup, name, json, err);
@@ -461,8 +463,7 @@ static void reap_now(uv_timer_t *timer)
         }
     }
     for (struct sup_tree *tree = sup->trees; tree; tree = tree->next_tree) {
-        if (!tree->removed || tree->parent || !sup_tree_is_down(tree) ||
-            !services_down(sup, tree))
+        if (!tree->removed || tree->parent || !sup_tree_is_down(tree) || !services_down(sup, tree))
             continue;
         for (struct sup_service **p = &sup->services; *p;) {
             struct sup_service *svc = *p;
@@ -494,8 +495,7 @@ static void reap_now(uv_timer_t *timer)
     }
     bool more = false;
     for (struct sup_tree *tree = sup->trees; tree && !more; tree = tree->next_tree)
-        more = tree->removed && !tree->parent && sup_tree_is_down(tree) &&
-               services_down(sup, tree);
+        more = tree->removed && !tree->parent && sup_tree_is_down(tree) && services_down(sup, tree);
     if (more)
         uv_timer_start(&sup->reap_timer, reap_now, 0, 0);
     sup_maybe_exit(sup);

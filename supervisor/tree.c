@@ -96,8 +96,9 @@ static void on_timer(uv_timer_t *timer)
     sup_tree_start(tree);
 }
 
-struct sup_tree *sup_tree_new(struct sup *sup, struct bt_svcspec_node *node, struct sup_tree *parent,
-                              size_t index, const struct bt_svcspec_tree *spec)
+struct sup_tree *sup_tree_new(struct sup *sup, struct bt_svcspec_node *node,
+                              struct sup_tree *parent, size_t index,
+                              const struct bt_svcspec_tree *spec)
 {
     struct sup_tree *tree = calloc(1, sizeof(*tree));
     if (!tree)
@@ -374,8 +375,7 @@ bool sup_tree_child_failed(struct sup_tree *tree, size_t index)
     if (over_intensity(tree)) {
         sup_event_name(tree->sup, "escalated", tree->name,
                        "\"tree\":true,\"child\":\"%s\",\"max_restarts\":%u,\"period_ms\":%llu",
-                       child, tree->spec->max_restarts,
-                       (unsigned long long)tree->spec->period_ms);
+                       child, tree->spec->max_restarts, (unsigned long long)tree->spec->period_ms);
         tree->escalating = true;
         stop_children(tree, SUP_TREE_STOPPING, 0);
         return false;
@@ -439,8 +439,7 @@ json_object *sup_tree_json(const struct sup_tree *tree)
     json_object *obj = json_object_new_object();
     json_object_object_add(obj, "name", json_object_new_string(tree->name));
     json_object_object_add(obj, "kind", json_object_new_string("tree"));
-    json_object_object_add(obj, "state",
-                           json_object_new_string(sup_tree_state_name(tree->state)));
+    json_object_object_add(obj, "state", json_object_new_string(sup_tree_state_name(tree->state)));
     json_object_object_add(obj, "wanted", json_object_new_string(tree->wanted_up ? "up" : "down"));
     json_object_object_add(obj, "strategy",
                            json_object_new_string(strategy_name(tree->spec->strategy)));
