@@ -121,6 +121,7 @@ static void start(struct sup_service *svc)
     struct bt_err err = {0};
     svc->stopping_by_us = false;
     svc->restart_pending = false;
+    svc->ready_since_ms = 0;
     set_state(svc, SUP_STARTING);
     sup_event(svc->sup, "starting", svc, NULL);
     if (sup_shim_start(svc, &err) < 0) {
@@ -165,6 +166,7 @@ void sup_service_ready(struct sup_service *svc)
     if (svc->state != SUP_RUNNING || svc->ready)
         return;
     svc->ready = true;
+    svc->ready_since_ms = uv_now(svc->sup->loop);
     sup_event(svc->sup, "ready", svc, NULL);
     if (svc->tree)
         sup_tree_child_ready(svc->tree, svc->tree_index);
@@ -216,7 +218,8 @@ static void after_exit(struct sup_service *svc, const struct sup_exit *exit)
     }
     bool failure = is_failure(svc, exit);
     uint64_t now = uv_now(svc->sup->loop);
-    bool stable = svc->up_since_ms && now - svc->up_since_ms >= svc->spec->backoff_reset_ms;
+    /* Stable means ready for reset_after_s: a service that never became ready never resets. */
+    bool stable = svc->ready_since_ms && now - svc->ready_since_ms >= svc->spec->backoff_reset_ms;
     if (stable) /* the count resets after a stable run: the next restart is immediate */
         svc->backoff_ms = 0;
     svc->failures = failure ? svc->failures + 1 : 0;

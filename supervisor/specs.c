@@ -122,7 +122,7 @@ static void adopt_services(struct sup *sup, struct sup_tree *root)
             continue;
         if (sup_shim_adopt(svc) > 0 && svc->state == SUP_RUNNING &&
             svc->spec->readiness == BT_SVCSPEC_READY_EXEC)
-            svc->ready = true;
+            sup_service_ready(svc);
     }
 }
 
@@ -159,7 +159,7 @@ static void add_node(struct sup *sup, struct bt_svcspec_node *node, bool applied
     sup_event(sup, "loaded", svc, NULL);
     if (adopt && sup_shim_adopt(svc) != 0) {
         if (svc->state == SUP_RUNNING && svc->spec->readiness == BT_SVCSPEC_READY_EXEC)
-            svc->ready = true;
+            sup_service_ready(svc);
         /* Stopped by hand while we were away (or in the middle of that stop): finish it. */
         if (svc->state == SUP_RUNNING && !svc->wanted_up)
             sup_service_handle(svc, SUP_EV_STOP, NULL);

@@ -60,6 +60,7 @@ struct sup_service {
     uint32_t failures;    /* consecutive failures; persisted */
     uint64_t backoff_ms;  /* the next delay; 0: the next restart is immediate */
     uint64_t up_since_ms; /* when it started running (uv_now) */
+    uint64_t ready_since_ms; /* when it became ready in this run (uv_now); 0: not ready */
     pid_t shim_pid;
     pid_t init_pid;
     int shim_pidfd;
