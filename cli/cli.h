@@ -40,6 +40,10 @@ int cli_cmd_start(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_stop(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_restart(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_events(const struct cli_globals *globals, int argc, char **argv);
+/* run-bottled.c: `run -d` as a service of bottled's (docker flags → service spec → apply) */
+bool cli_bottled_running(const struct cli_globals *globals);
+int cli_run_via_bottled(const struct cli_globals *globals, const struct bt_bundle_options *o,
+                        const char *restart);
 /* apply.c: specs handed to bottled */
 int cli_cmd_apply(const struct cli_globals *globals, int argc, char **argv);
 /* Asks bottled to remove unit NAME (one that came from apply). 0 when removed; -ENOENT when
@@ -119,6 +123,7 @@ struct cli_run_options {
     size_t init_arg_count;
     const char *storage;       /* dir (default), overlay or btrfs */
     const char *cgroup_parent; /* --cgroup-parent: the container's cgroup is P/NAME */
+    const char *restart;       /* --restart POLICY: -d under bottled */
 };
 
 #endif

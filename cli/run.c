@@ -40,6 +40,8 @@ static const char usage[] =
     "      --userns        run in a new user namespace (root is host uid 100000)\n"
     "      --init-arg ARG  pass ARG to bottle-init (repeatable)\n"
     "      --rm           remove the container when it exits (always so in the foreground)\n"
+    "      --restart P     with -d: bottled supervises it (no, on-failure[:N], always,\n"
+    "                      unless-stopped); -d goes through bottled whenever it runs\n"
     "      --cgroup-parent P  the container's cgroup is P/NAME (default $BOTTLE_CGROUP_PARENT\n"
     "                      or bottle)\n"
     "      --storage KIND  dir: run in --rootfs itself (default); overlay: --rootfs is a\n"
@@ -118,7 +120,8 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         O_INITARG,
         O_RM,
         O_STORAGE,
-        O_CGROUP_PARENT
+        O_CGROUP_PARENT,
+        O_RESTART
     };
     static const struct option longopts[] = {
         {"name", required_argument, NULL, O_NAME},
@@ -146,6 +149,7 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         {"rm", no_argument, NULL, O_RM},
         {"storage", required_argument, NULL, O_STORAGE},
         {"cgroup-parent", required_argument, NULL, O_CGROUP_PARENT},
+        {"restart", required_argument, NULL, O_RESTART},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -189,6 +193,7 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         case O_INITARG: push(o->init_args, &o->init_arg_count, optarg, "--init-arg"); break;
         case O_RM: o->remove = true; break;
         case O_CGROUP_PARENT: o->cgroup_parent = optarg; break;
+        case O_RESTART: o->restart = optarg; break;
         case O_STORAGE:
             if (strcmp(optarg, "dir") != 0 && strcmp(optarg, "overlay") != 0 &&
                 strcmp(optarg, "btrfs") != 0)
@@ -291,6 +296,28 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
         cli_die("invalid container name '%s' (letters, digits, '_', '.', '-'; at most %d; not "
                 "starting with '.', '_' or '-')",
                 container->name, BT_NAME_MAX);
+    /* -d belongs to bottled when it runs (as docker's to dockerd); without it, or for what a
+     * service spec cannot say, the shim runs detached on its own (as `runc run -d`). */
+    if (o.restart && !o.detach)
+        cli_die("run: --restart needs -d: bottled supervises detached containers");
+    if (o.detach && (o.restart || cli_bottled_running(globals))) {
+        const char *why = o.bundle               ? "--bundle"
+                          : container->tty       ? "-t"
+                          : o.interactive        ? "-i"
+                          : container->read_only ? "--read-only"
+                          : container->userns    ? "--userns"
+                          : container->cap_add_count || container->cap_drop_count
+                              ? "--cap-add/--cap-drop"
+                          : o.init_arg_count ? "--init-arg"
+                          : o.storage        ? "--storage"
+                          : o.remove         ? "--rm"
+                          : o.cgroup_parent  ? "--cgroup-parent"
+                                             : NULL;
+        if (!why)
+            return cli_run_via_bottled(globals, container, o.restart);
+        if (o.restart)
+            cli_die("run: --restart cannot be combined with %s yet", why);
+    }
     char bundle[PATH_MAX], storage_root[PATH_MAX], layer[PATH_MAX];
     bool own_bundle = false;
     bool copy_on_write = o.storage && strcmp(o.storage, "dir") != 0;

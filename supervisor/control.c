@@ -169,7 +169,10 @@ static json_object *dispatch_specs(struct sup *sup, const char *method, json_obj
             *message = "missing params.spec";
             return NULL;
         }
-        ret = sup_specs_apply(sup, text, label ? label : "apply", &action, name, &err);
+        json_object *value;
+        bool create = params && json_object_object_get_ex(params, "create", &value) &&
+                      json_object_get_boolean(value);
+        ret = sup_specs_apply(sup, text, label ? label : "apply", create, &action, name, &err);
     } else {
         const char *unit = param_string(params, "name");
         json_object *value;

@@ -373,14 +373,18 @@ static int write_applied(struct sup *sup, const char *name, const char *text, st
     return 0;
 }
 
-int sup_specs_apply(struct sup *sup, const char *text, const char *label, const char **action,
-                    char *name, struct bt_err *err)
+int sup_specs_apply(struct sup *sup, const char *text, const char *label, bool create_only,
+                    const char **action, char *name, struct bt_err *err)
 {
     struct bt_svcspec_node *node;
     int ret = bt_svcspec_parse(text, label, &node, err);
     if (ret < 0)
         return ret;
     snprintf(name, BT_SVCSPEC_NAME_MAX + 1, "%s", node_name(node));
+    if (create_only && (sup_find(sup, name) || sup_tree_find(sup, name))) {
+        bt_svcspec_free(node);
+        return bt_err_msg(err, EEXIST, "the name %s is already in use", name);
+    }
     /* What is applied is kept as it was given, to be loaded again by the next bottled. */
     char *json = NULL;
     ret = bt_svcspec_to_json(node, &json, err);

@@ -51,15 +51,15 @@ struct sup_service {
     const struct bt_svcspec_service *spec;
     char name[BT_SVCSPEC_NAME_MAX + 1];
     enum sup_state state;
-    bool wanted_up;       /* persisted: a stop by hand survives a restart of bottled */
-    bool restart_pending; /* restart asked while running: start again once down */
-    bool stopping_by_us;  /* the exit we wait for is one we caused: not a failure */
-    bool removed;         /* dropped by a reload or rm: freed once down */
-    bool applied;         /* came from `bottle apply`, not from --config */
-    uint32_t restarts;    /* persisted */
-    uint32_t failures;    /* consecutive failures; persisted */
-    uint64_t backoff_ms;  /* the next delay; 0: the next restart is immediate */
-    uint64_t up_since_ms; /* when it started running (uv_now) */
+    bool wanted_up;          /* persisted: a stop by hand survives a restart of bottled */
+    bool restart_pending;    /* restart asked while running: start again once down */
+    bool stopping_by_us;     /* the exit we wait for is one we caused: not a failure */
+    bool removed;            /* dropped by a reload or rm: freed once down */
+    bool applied;            /* came from `bottle apply`, not from --config */
+    uint32_t restarts;       /* persisted */
+    uint32_t failures;       /* consecutive failures; persisted */
+    uint64_t backoff_ms;     /* the next delay; 0: the next restart is immediate */
+    uint64_t up_since_ms;    /* when it started running (uv_now) */
     uint64_t ready_since_ms; /* when it became ready in this run (uv_now); 0: not ready */
     pid_t shim_pid;
     pid_t init_pid;
@@ -200,9 +200,10 @@ void sup_tree_free(struct sup_tree *tree);    /* with its subtrees; not its serv
 /* specs.c: what bottled supervises, and how that changes at run time */
 int sup_specs_load(struct sup *sup);    /* --config and applied specs, adopting live shims */
 void sup_specs_reload(struct sup *sup); /* SIGHUP */
-/* bottle apply: adds or replaces a top-level unit from TEXT and persists it. */
-int sup_specs_apply(struct sup *sup, const char *text, const char *label, const char **action,
-                    char *name, struct bt_err *err);
+/* bottle apply: adds or replaces a top-level unit from TEXT and persists it; CREATE_ONLY (bottle
+ * run -d) refuses a name in use. */
+int sup_specs_apply(struct sup *sup, const char *text, const char *label, bool create_only,
+                    const char **action, char *name, struct bt_err *err);
 int sup_specs_rm(struct sup *sup, const char *name, bool force, struct bt_err *err);
 void sup_specs_reap(struct sup *sup);     /* frees removed units that are down (soon, not now) */
 void sup_specs_stop_all(struct sup *sup); /* shutdown: services at once, trees in reverse */
