@@ -13,24 +13,6 @@
 
 #define APPLY_TIMEOUT_MS 10000
 
-/* Calls METHOD on bottled. Returns 0 with *REPLY set, -EREMOTEIO when bottled refused (ERR says
- * why, REPLY holds the error), -ENOTCONN when bottled is not running. */
-static int call_bottled(const struct cli_globals *globals, const char *method, json_object *params,
-                        struct bt_rpc_message *reply, struct bt_err *err)
-{
-    char path[PATH_MAX];
-    struct bt_rpc_client client;
-    memset(reply, 0, sizeof(*reply));
-    snprintf(path, sizeof(path), "%s/bottled.sock", globals->state);
-    if (bt_rpc_client_open(&client, path, 2000, err) < 0) {
-        json_object_put(params);
-        return -ENOTCONN;
-    }
-    int ret = bt_rpc_call(&client, method, params, APPLY_TIMEOUT_MS, reply, err);
-    bt_rpc_client_close(&client);
-    return ret;
-}
-
 int cli_cmd_apply(const struct cli_globals *globals, int argc, char **argv)
 {
     if (argc != 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -63,10 +45,11 @@ int cli_cmd_apply(const struct cli_globals *globals, int argc, char **argv)
     json_object_object_add(params, "spec", json_object_new_string(text));
     json_object_object_add(params, "file", json_object_new_string(file));
     struct bt_rpc_message reply;
-    int ret = call_bottled(globals, "apply", params, &reply, &err);
-    if (ret == -ENOTCONN)
-        cli_die("bottled is not running (%s); start it with: bottled --config DIR --state %s",
-                err.msg, globals->state);
+    int ret = cli_bottled_call(globals, "apply", params, APPLY_TIMEOUT_MS, &reply, &err);
+    if (ret == -ENOTCONN) {
+        struct bt_rpc_client client;
+        cli_bottled_connect(globals, &client); /* says so, and how to start it */
+    }
     if (ret < 0)
         cli_die("%s", err.msg);
     json_object *name, *action;
@@ -84,7 +67,7 @@ int cli_bottled_rm(const struct cli_globals *globals, const char *name, bool for
     json_object_object_add(params, "name", json_object_new_string(name));
     json_object_object_add(params, "force", json_object_new_boolean(force));
     struct bt_rpc_message reply;
-    int ret = call_bottled(globals, "rm", params, &reply, err);
+    int ret = cli_bottled_call(globals, "rm", params, APPLY_TIMEOUT_MS, &reply, err);
     if (ret == -EREMOTEIO) {
         ret = reply.error_code == -32004 ? -ENOENT : -EPERM;
         if (reply.error_message)

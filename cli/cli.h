@@ -40,8 +40,17 @@ int cli_cmd_start(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_stop(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_restart(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_events(const struct cli_globals *globals, int argc, char **argv);
-/* run-bottled.c: `run -d` as a service of bottled's (docker flags → service spec → apply) */
+/* bottled.c: the connection to bottled. cli_bottled_open returns 0, or -ENOTCONN with ERR
+ * when bottled is not running; cli_bottled_connect says so in one line and exits 125;
+ * cli_bottled_call sends one request (PARAMS taken over) and waits for its reply, returning as
+ * bt_rpc_call does or -ENOTCONN (clear REPLY in every case). */
+int cli_bottled_open(const struct cli_globals *globals, struct bt_rpc_client *client,
+                     struct bt_err *err);
+void cli_bottled_connect(const struct cli_globals *globals, struct bt_rpc_client *client);
 bool cli_bottled_running(const struct cli_globals *globals);
+int cli_bottled_call(const struct cli_globals *globals, const char *method, json_object *params,
+                     int timeout_ms, struct bt_rpc_message *reply, struct bt_err *err);
+/* run-bottled.c: `run -d` as a service of bottled's (docker flags → service spec → apply) */
 int cli_run_via_bottled(const struct cli_globals *globals, const struct bt_bundle_options *o,
                         const char *restart);
 /* apply.c: specs handed to bottled */

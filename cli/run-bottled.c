@@ -14,18 +14,6 @@
 
 extern char **environ;
 
-bool cli_bottled_running(const struct cli_globals *globals)
-{
-    char path[PATH_MAX];
-    struct bt_rpc_client client;
-    struct bt_err err = {0};
-    snprintf(path, sizeof(path), "%s/bottled.sock", globals->state);
-    if (bt_rpc_client_open(&client, path, 1000, &err) < 0)
-        return false;
-    bt_rpc_client_close(&client);
-    return true;
-}
-
 static json_object *string_array(const char *const *items, size_t count)
 {
     json_object *array = json_object_new_array();
@@ -147,16 +135,10 @@ int cli_run_via_bottled(const struct cli_globals *globals, const struct bt_bundl
     json_object_object_add(params, "create", json_object_new_boolean(true)); /* a new name */
     json_object_put(spec);
 
-    char path[PATH_MAX];
     struct bt_rpc_client client;
     struct bt_rpc_message reply;
     struct bt_err err = {0};
-    snprintf(path, sizeof(path), "%s/bottled.sock", globals->state);
-    if (bt_rpc_client_open(&client, path, 2000, &err) < 0) {
-        json_object_put(params);
-        cli_die("bottled is not running (%s); start it with: bottled --config DIR --state %s",
-                err.msg, globals->state);
-    }
+    cli_bottled_connect(globals, &client);
     int ret = bt_rpc_call(&client, "apply", params, 10000, &reply, &err);
     bt_rpc_message_clear(&reply);
     if (ret < 0) {
