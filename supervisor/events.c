@@ -29,29 +29,29 @@ static void emit(struct sup *sup, const char *type, const char *name, const char
     sup_control_broadcast(sup, seq, json);
 }
 
+static void vemit(struct sup *sup, const char *type, const char *name, const char *fmt, va_list ap)
+{
+    char extra[1024] = "";
+    if (fmt)
+        vsnprintf(extra, sizeof(extra), fmt, ap);
+    emit(sup, type, name, extra);
+}
+
 void sup_event(struct sup *sup, const char *type, const struct sup_service *svc, const char *fmt,
                ...)
 {
-    char extra[1024] = "";
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(extra, sizeof(extra), fmt, ap);
-        va_end(ap);
-    }
-    emit(sup, type, svc ? svc->name : "", extra);
+    va_list ap;
+    va_start(ap, fmt);
+    vemit(sup, type, svc ? svc->name : "", fmt, ap);
+    va_end(ap);
 }
 
 void sup_event_name(struct sup *sup, const char *type, const char *name, const char *fmt, ...)
 {
-    char extra[1024] = "";
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(extra, sizeof(extra), fmt, ap);
-        va_end(ap);
-    }
-    emit(sup, type, name, extra);
+    va_list ap;
+    va_start(ap, fmt);
+    vemit(sup, type, name, fmt, ap);
+    va_end(ap);
 }
 
 void sup_events_free(struct sup *sup)

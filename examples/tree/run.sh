@@ -47,26 +47,19 @@ s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "inspect",
 print(json.loads(s.makefile().readline())["result"]["pid"])
 PY
 }
-ready_count() { python3 - "$state/bottled.sock" "$1" <<'PY'
+# events: every event bottled still keeps, one "TYPE NAME" line each.
+events() { python3 - "$state/bottled.sock" <<'PY'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
 s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"events","params":{"since":0}}\n')
-buf, n = b"", 0
-while True:
-    chunk = s.recv(65536)
-    if not chunk: break
-    buf += chunk
-    done = False
-    while b"\n" in buf:
-        line, buf = buf.split(b"\n", 1)
-        m = json.loads(line)
-        if m.get("id") == 1: done = True; break
-        e = m["params"]
-        if e["type"] == "ready" and e["name"] == sys.argv[2]: n += 1
-    if done: break
-print(n)
+for line in s.makefile():
+    m = json.loads(line)
+    if m.get("id") == 1:
+        break
+    print(m["params"]["type"], m["params"]["name"])
 PY
 }
+ready_count() { events | grep -c "^ready $1\$"; }
 at_least() { [ "$(ready_count "$1")" -ge "$2" ]; }
 
 "$bin/bottled" --config "$tmp/config" --state "$state" --root "$tmp/root" --cgroup-parent "$parent" 2>"$tmp/bottled.log" &
@@ -98,23 +91,5 @@ echo "app now uses db generation $(cat "$tmp/shared/app.db") (db serves $(cat "$
 echo "== bottle stop stack: the proxy, the app, then the db, one at a time"
 bottle stop stack >/dev/null
 wait_for 30 sh -c "! kill -0 $(pid stack-db) 2>/dev/null"
-python3 - "$state/bottled.sock" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
-s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"events","params":{"since":0}}\n')
-buf, order = b"", []
-while True:
-    chunk = s.recv(65536)
-    if not chunk: break
-    buf += chunk
-    done = False
-    while b"\n" in buf:
-        line, buf = buf.split(b"\n", 1)
-        m = json.loads(line)
-        if m.get("id") == 1: done = True; break
-        e = m["params"]
-        if e["type"] == "stopped": order.append(e["name"])
-    if done: break
-print("stopped, in order:", " ".join(order[-4:]))
-PY
+echo "stopped, in order: $(events | awk '$1 == "stopped" { print $2 }' | tail -4 | tr '\n' ' ' | sed 's/ $//')"
 echo "== done"
