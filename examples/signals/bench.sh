@@ -10,8 +10,9 @@ Runs COMMAND (default: a small shell service with traps, examples/signals/servic
 private bottled and sends it, one case at a time in a fresh container:
   TERM INT HUP USR1 QUIT KILL   bottle kill -s SIG
   stop                          bottle stop (SIGTERM, then SIGKILL after --stop-timeout)
-  oom                           a memory hog in the container under --memory; the program's
-                                oom_score_adj is raised so the kernel kills the program
+  oom                           under --memory, dd fills a tmpfs in the container; the
+                                program's oom_score_adj is raised so that the kernel's OOM
+                                killer picks the program (the rootfs needs dd)
   shim                          SIGKILL to the container's bottle-shim
 and prints: CASE, SENT, PROGRAM SAW (its output after the signal), EXIT (code/signal/oom from
 bottled's events), AFTER (signal to exit), RESTARTED (by bottled, and how fast).
@@ -25,7 +26,8 @@ Every case gets BENCH_CASE=<case> in its environment.
   --tsv               tab-separated rows without the header, for scripts
   -h, --help
 
-Environment: BOTTLE_BUILD (the build dir), BENCH_CGROUP_PARENT, TMPDIR."
+Environment: BOTTLE_BUILD (the build dir), BENCH_CGROUP_PARENT, BENCH_NAME_PREFIX (of the
+containers' names, default bench-PID), TMPDIR."
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(realpath "${BOTTLE_BUILD:-$here/../../build}")
@@ -75,12 +77,16 @@ if [ $# -eq 0 ]; then
     program="sh examples/signals/service.sh (the default)"
 fi
 
+# Container names are global (/run/netns/NAME): this run's own.
+prefix=${BENCH_NAME_PREFIX:-bench-$$}
+[[ $prefix =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,50}$ ]] ||
+    die "BENCH_NAME_PREFIX: expected up to 51 letters, digits, '_', '.' or '-', got '$prefix'"
+parent=${BENCH_CGROUP_PARENT:-bottle-bench-$$}
+[[ $parent =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] ||
+    die "BENCH_CGROUP_PARENT: expected letters, digits, '_', '.' or '-', got '$parent'"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bottle-bench.XXXXXX") || die "cannot create a temp dir"
 state=$tmp/state
-parent=${BENCH_CGROUP_PARENT:-bottle-bench-$$}
 export BOTTLE_STATE=$state BOTTLE_ROOT=$tmp/root
-# Container names are global (/run/netns/NAME): this run's own.
-prefix=bench-$$
 bottled_pid=
 events_pid=
 cleanup() {
@@ -158,7 +164,7 @@ saw() {
         text+=${text:+ / }${line#* }
     done < <(timeout 10 "$bottle" logs --timestamps "$1" 2>/dev/null)
     [ -n "$text" ] || text=-
-    echo "${text:0:40}"
+    echo "${text:0:32}"
 }
 
 describe_exit() { # CODE SIGNAL OOM LOST
@@ -192,7 +198,10 @@ row() { # CASE SENT SAW EXIT AFTER RESTARTED
 run_case() {
     local case=$1 name=$prefix-${1,,} spec extra= sent seq up init t0 exited after restarted line
     case $case in
-    oom) extra=", \"resources\": {\"memory\": \"$memory\"}" ;;
+    # The hog fills a tmpfs: its pages are charged to the container's memory cgroup but are not
+    # in the hog's RSS, so its OOM score stays low (a hog that grows its own memory would
+    # outscore the program: the kernel rounds oom_score_adj's weight down).
+    oom) extra=", \"resources\": {\"memory\": \"$memory\"}, \"mounts\": [{\"type\": \"tmpfs\", \"target\": \"/bench-oom\"}]" ;;
     esac
     # restart always; core dumps off (QUIT would drop a core file in the rootfs); /tmp as cwd.
     spec="{\"name\": \"$name\", \"rootfs\": $(json_string "$rootfs"), \"command\": [$command_json],
@@ -228,13 +237,13 @@ run_case() {
         wait_s=$((stop_timeout + 10))
         ;;
     oom)
-        sent="memory hog, -m $memory"
-        if [ ! -x "$rootfs/bin/sh" ]; then
-            row "$case" "$sent" - "skipped: no /bin/sh in the rootfs for the hog" - -
+        sent="tmpfs filled under -m $memory"
+        if [ ! -x "$rootfs/bin/dd" ] && [ ! -x "$rootfs/usr/bin/dd" ]; then
+            row "$case" "$sent" - "skipped: no dd in the rootfs" - -
             return
         fi
         raise_oom_score "$name" "$init"
-        timeout 30 "$bottle" exec "$name" -- sh -c 'x=a; while :; do x=$x$x; done' \
+        timeout 30 "$bottle" exec "$name" -- dd if=/dev/zero of=/bench-oom/fill bs=64k \
             >/dev/null 2>&1 &
         hog=$!
         wait_s=20
@@ -302,9 +311,9 @@ for c in $cases; do
         printf '%s\n' "${rows[-1]%$'\t'}"
     else
         IFS=$'\t' read -r -a f <<<"${rows[-1]}"
-        [ ${#rows[@]} -eq 1 ] && printf '%-5s  %-30s  %-30s  %-28s  %8s  %s\n' \
+        [ ${#rows[@]} -eq 1 ] && printf '%-5s  %-26s  %-32s  %-26s  %8s  %s\n' \
             CASE SENT "PROGRAM SAW" EXIT AFTER RESTARTED
-        printf '%-5s  %-30s  %-30s  %-28s  %8s  %s\n' "${f[@]}"
+        printf '%-5s  %-26s  %-32s  %-26s  %8s  %s\n' "${f[@]}"
     fi
     remove_case "$c"
 done
