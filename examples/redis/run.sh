@@ -18,6 +18,10 @@ bottled_bin=$build/bin/bottled
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: needs root (containers, cgroups, mounts)" >&2; exit 125; }
 timeout_s=${REDIS_TIMEOUT:-20}
 name=${REDIS_NAME:-redis}
+[[ $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$ ]] ||
+    { echo "run.sh: REDIS_NAME: expected a service name ([A-Za-z0-9_.-], 64 at most), got '$name'" >&2; exit 125; }
+[[ $timeout_s =~ ^[1-9][0-9]*$ ]] ||
+    { echo "run.sh: REDIS_TIMEOUT: expected whole seconds, got '$timeout_s'" >&2; exit 125; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bottle-redis.XXXXXX") || exit 125
 rootfs=${REDIS_ROOTFS:-$tmp/rootfs}
@@ -136,7 +140,9 @@ else
 fi
 if up2=$(wait_event up "$(event_field "${exited:-$up}" seq)"); then
     ms=$((($(event_field "$up2" time_ns) - $(event_field "$exited" time_ns)) / 1000000))
-    say "restarted by bottled in $ms ms: bottle-init is now pid $(event_field "$up2" pid)"
+    backoff=$(wait_event backoff "$(event_field "$exited" seq)")
+    say "restarted by bottled in $ms ms (backoff $(event_field "$backoff" delay_ms) ms):" \
+        "bottle-init is now pid $(event_field "$up2" pid)"
 else
     bad "bottled did not restart redis"
 fi

@@ -36,7 +36,7 @@ teardown() {
 # bench ARG...: runs the bench with this test's cgroup parent, names and temp dir; $status,
 # $out, $err.
 bench() {
-    capture run_timeout 240 env TMPDIR="$BT_TMP/t" BENCH_CGROUP_PARENT="$PARENT" \
+    capture run_timeout 400 env TMPDIR="$BT_TMP/t" BENCH_CGROUP_PARENT="$PARENT" \
         BENCH_NAME_PREFIX="$PREFIX" "$BENCH" "$@"
 }
 
@@ -56,7 +56,8 @@ assert_nothing_left() {
 }
 
 @test "the default program: TERM/INT trapped, HUP handled, USR1 and KILL kill it, stop times out, OOM, lost shim" {
-    bench --tsv
+    # --wait 6: a loaded machine can take seconds to deliver a signal and report the exit.
+    bench --tsv --wait 6
     [ "$status" -eq 0 ]
     assert_eq "$(wc -l <<<"$out")" 9 "one row per case"
 
@@ -94,7 +95,7 @@ assert_nothing_left() {
     assert_eq "$SAW" "trapped TERM, ignoring it"
     assert_eq "$EXIT" "signal 9 (KILL)"
     assert_ge "${AFTER% ms}" 2000 "killed after the timeout"
-    assert_le "${AFTER% ms}" 8000 "killed soon after the timeout"
+    assert_le "${AFTER% ms}" 15000 "killed soon after the timeout"
     assert_eq "$RESTARTED" "no, stopped"
 
     row oom
@@ -109,21 +110,21 @@ assert_nothing_left() {
 }
 
 @test "a COMMAND of one's own: sleep dies of TERM (143) and stops at once" {
-    bench --tsv --cases TERM,stop --stop-timeout 5 -- sleep 1000
+    bench --tsv --wait 6 --cases TERM,stop --stop-timeout 10 -- sleep 1000
     [ "$status" -eq 0 ]
     row TERM
     assert_eq "$SAW" "-"
     assert_eq "$EXIT" "code 143 (128+TERM)"
     assert_match "$RESTARTED" '^yes'
     row stop
-    assert_eq "$SENT" "bottle stop (timeout 5 s)"
+    assert_eq "$SENT" "bottle stop (timeout 10 s)"
     assert_eq "$EXIT" "code 143 (128+TERM)"
-    assert_le "${AFTER% ms}" 4000 "no wait for the timeout"
+    assert_le "${AFTER% ms}" 9000 "no wait for the timeout"
     assert_nothing_left
 }
 
 @test "the human table: a header, then one aligned row per case" {
-    bench --cases KILL,HUP
+    bench --wait 6 --cases KILL,HUP
     [ "$status" -eq 0 ]
     assert_line "$out" 'program: sh examples/signals/service.sh \(the default\), in .*'
     assert_line "$out" 'CASE +SENT +PROGRAM SAW +EXIT +AFTER +RESTARTED'
