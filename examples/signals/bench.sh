@@ -156,7 +156,7 @@ last_seq() {
 
 # saw NAME FROM_NS TO_NS: what the program printed between the two times, one line.
 saw() {
-    local ts line text= t
+    local ts line text='' t
     while IFS= read -r line; do
         ts=${line%% *}
         t=$(date -d "$ts" +%s%N 2>/dev/null) || continue
@@ -196,7 +196,7 @@ row() { # CASE SENT SAW EXIT AFTER RESTARTED
 }
 
 run_case() {
-    local case=$1 name=$prefix-${1,,} spec extra= sent seq up init t0 exited after restarted line
+    local case=$1 name=$prefix-${1,,} spec extra='' sent seq up init t0 exited after restarted line
     case $case in
     # The hog fills a tmpfs: its pages are charged to the container's memory cgroup but are not
     # in the hog's RSS, so its OOM score stays low (a hog that grows its own memory would
@@ -228,7 +228,7 @@ run_case() {
         sleep 0.05
     done
     sleep 0.1
-    local wait_s=$wait_exit hog=
+    local wait_s=$wait_exit hog=''
     t0=$(now_ns)
     case $case in
     stop)

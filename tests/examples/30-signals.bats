@@ -52,7 +52,7 @@ assert_nothing_left() {
     assert_eq "$(ls -d /sys/fs/cgroup/*/"$PARENT" /sys/fs/cgroup/"$PARENT" 2>/dev/null)" "" "cgroups"
     assert_eq "$(ls -A "$BT_TMP/t")" "" "the bench's temp dir"
     assert_eq "$(pgrep -f "$BT_TMP/t/" || true)" "" "processes of the run"
-    assert_eq "$(ls /run/netns 2>/dev/null | grep "^$PREFIX-" || true)" "" "named netns"
+    assert_eq "$(compgen -G "/run/netns/$PREFIX-*" || true)" "" "named netns"
 }
 
 @test "the default program: TERM/INT trapped, HUP handled, USR1 and KILL kill it, stop times out, OOM, lost shim" {
