@@ -7,6 +7,7 @@ usage="usage: $0 DIR   (build a redis rootfs in DIR; it is replaced if it exists
 [ $# -eq 1 ] && [ -n "$1" ] || { echo "$usage" >&2; exit 125; }
 case $1 in -h | --help) echo "$usage"; exit 0 ;; esac
 dest=$1
+[ "$(id -u)" -eq 0 ] || { echo "mkrootfs: needs root (chown of /data, chroot to check the result)" >&2; exit 125; }
 # The uid/gid of the redis user in the rootfs: the owner of the /data bind mount.
 REDIS_UID=${REDIS_UID:-999}
 for bin in /usr/bin/redis-server /usr/bin/redis-cli; do

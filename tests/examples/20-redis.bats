@@ -21,6 +21,10 @@ setup() {
 
 teardown() {
     local dir pid
+    # A run that was itself killed leaves its bottled and event stream (named by their paths).
+    for pid in $(pgrep -f "$BT_TMP/t/" || true); do
+        kill -KILL "$pid" 2>/dev/null || true
+    done
     for dir in /sys/fs/cgroup/*/"$PARENT" /sys/fs/cgroup/"$PARENT"; do
         [[ -d $dir ]] || continue
         for pid in $(cat $(find "$dir" -name cgroup.procs) 2>/dev/null); do

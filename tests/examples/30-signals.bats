@@ -21,6 +21,10 @@ setup() {
 # Whatever a failed or killed run left: processes in our cgroups, the cgroups.
 teardown() {
     local dir pid
+    # A run that was itself killed leaves its bottled and event stream (named by their paths).
+    for pid in $(pgrep -f "$BT_TMP/t/" || true); do
+        kill -KILL "$pid" 2>/dev/null || true
+    done
     for dir in /sys/fs/cgroup/*/"$PARENT" /sys/fs/cgroup/"$PARENT"; do
         [[ -d $dir ]] || continue
         for pid in $(cat $(find "$dir" -name cgroup.procs) 2>/dev/null); do
@@ -29,6 +33,11 @@ teardown() {
     done
     for dir in /sys/fs/cgroup/*/"$PARENT" /sys/fs/cgroup/"$PARENT"; do
         [[ -d $dir ]] && wait_for 5 sh -c "find '$dir' -depth -type d -exec rmdir {} + 2>/dev/null"
+    done
+    for dir in /run/netns/"$PREFIX"-*; do
+        [[ -e $dir ]] || continue
+        umount -l "$dir" 2>/dev/null || true
+        rm -f "$dir"
     done
     bt_teardown
 }
