@@ -23,6 +23,9 @@ Every case gets BENCH_CASE=<case> in its environment.
   --stop-timeout S    the stop timeout, whole seconds (default 2)
   --memory SIZE       the oom case's memory limit (default 32M)
   --wait S            how long a case waits for the program to exit (default 2)
+  --start-wait S      how long a case waits for the program's first line of output before
+                      it acts (default 1; 30 for the default program, which prints its
+                      first line once its traps are set)
   --tsv               tab-separated rows without the header, for scripts
   -h, --help
 
@@ -42,6 +45,7 @@ rootfs=
 stop_timeout=2
 memory=32M
 wait_exit=2
+start_wait=
 tsv=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -50,6 +54,7 @@ while [ $# -gt 0 ]; do
     --stop-timeout) [ $# -ge 2 ] || die "--stop-timeout needs seconds"; stop_timeout=$2; shift 2 ;;
     --memory) [ $# -ge 2 ] || die "--memory needs a size"; memory=$2; shift 2 ;;
     --wait) [ $# -ge 2 ] || die "--wait needs seconds"; wait_exit=$2; shift 2 ;;
+    --start-wait) [ $# -ge 2 ] || die "--start-wait needs seconds"; start_wait=$2; shift 2 ;;
     --tsv) tsv=1; shift ;;
     -h | --help) echo "$usage"; exit 0 ;;
     --) shift; break ;;
@@ -63,6 +68,7 @@ done
 [[ $stop_timeout =~ ^[0-9]+$ ]] || die "--stop-timeout: expected whole seconds, got '$stop_timeout'"
 [[ $wait_exit =~ ^[0-9]+$ ]] && [ "$wait_exit" -gt 0 ] ||
     die "--wait: expected whole seconds > 0, got '$wait_exit'"
+[[ ${start_wait:-1} =~ ^[0-9]+$ ]] || die "--start-wait: expected whole seconds, got '$start_wait'"
 [[ $memory =~ ^[0-9]+[KkMmGg]?$ ]] || die "--memory: expected a size such as 32M, got '$memory'"
 bottle=$build/bin/bottle
 bottled_bin=$build/bin/bottled
@@ -75,7 +81,9 @@ if [ $# -eq 0 ]; then
     [ -x "$rootfs/bin/sh" ] || die "the default program needs /bin/sh in $rootfs"
     set -- sh -c "$(cat "$here/service.sh")"
     program="sh examples/signals/service.sh (the default)"
+    start_wait=${start_wait:-30}
 fi
+start_wait=${start_wait:-1}
 
 # Container names are global (/run/netns/NAME): this run's own.
 prefix=${BENCH_NAME_PREFIX:-bench-$$}
@@ -222,8 +230,8 @@ run_case() {
     fi
     init=$(event_field "$up" pid)
     seq=$(event_field "$up" seq)
-    # Until the program has printed something (its traps are set) or for 1 s.
-    local deadline=$((SECONDS + 1))
+    # Until the program has printed something (the default one: its traps are set).
+    local deadline=$((SECONDS + start_wait))
     while [ $SECONDS -le $deadline ] && [ -z "$(timeout 5 "$bottle" logs "$name" 2>/dev/null)" ]; do
         sleep 0.05
     done

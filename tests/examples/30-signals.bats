@@ -146,7 +146,7 @@ assert_nothing_left() {
 @test "bad input: one line naming the cause, exit 125, nothing started" {
     local args
     for args in "--cases TERM,FOO" "--stop-timeout soon" "--memory lots" "--rootfs $BT_TMP/none" \
-        "--wait 0" "--frobnicate"; do
+        "--wait 0" "--start-wait x" "--frobnicate"; do
         # shellcheck disable=SC2086
         bench $args
         assert_eq "$status" 125 "$args"
