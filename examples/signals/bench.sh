@@ -16,7 +16,8 @@ private bottled and sends it, one case at a time in a fresh container:
   shim                          SIGKILL to the container's bottle-shim
 and prints: CASE, SENT, PROGRAM SAW (its output after the signal), EXIT (code/signal/oom from
 bottled's events), AFTER (signal to exit), RESTARTED (by bottled, and how fast).
-Every case gets BENCH_CASE=<case> in its environment.
+Every case gets BENCH_CASE=<case> in its environment. Exit status: 0, 1 when a case's program
+could not be started or ended before it was sent anything, 125 for bad options or setup.
 
   --cases LIST        the cases, by comma or space (default all, in the order above)
   --rootfs DIR        the program's rootfs (default: the busybox rootfs of the build)
@@ -236,6 +237,12 @@ run_case() {
         sleep 0.05
     done
     sleep 0.1
+    if exited=$(next_event "$name" "$seq" 0 exited); then
+        row "$case" - "$(saw "$name" 0 "$(event_field "$exited" time_ns)")" \
+            "exited by itself: $(describe_exit "$(event_field "$exited" code)" \
+                "$(event_field "$exited" signal)" "$(event_field "$exited" oom)" false)" - -
+        return
+    fi
     local wait_s=$wait_exit hog=''
     t0=$(now_ns)
     case $case in
@@ -325,3 +332,10 @@ for c in $cases; do
     fi
     remove_case "$c"
 done
+# A case whose program never ran is a failure of the bench, not a row about the program.
+for r in "${rows[@]}"; do
+    IFS=$'\t' read -r -a f <<<"$r"
+    [[ ${f[3]} == "did not start" || ${f[3]} == "start failed"* || ${f[3]} == "exited by itself"* ]] &&
+        exit 1
+done
+exit 0

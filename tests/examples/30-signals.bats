@@ -132,6 +132,14 @@ assert_nothing_left() {
     assert_nothing_left
 }
 
+@test "a program that ends before it is sent anything: its row says so and the bench exits 1" {
+    bench --tsv --cases KILL -- sh -c 'exit 7'
+    assert_eq "$status" 1
+    row KILL
+    assert_eq "$EXIT" "exited by itself: code 7"
+    assert_nothing_left
+}
+
 @test "the human table: a header, then one aligned row per case" {
     bench --wait 6 --cases KILL,HUP
     [ "$status" -eq 0 ]
