@@ -30,7 +30,8 @@ endif
 # Debian packages that building, testing, benchmarking and the demo need.
 DEPS_BUILD := build-essential pkg-config musl-tools libuv1-dev libjson-c-dev libcap-ng-dev \
               clang-format
-DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static btrfs-progs strace
+DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static btrfs-progs strace \
+              redis-server redis-tools
 DEPS_BENCH := tini dumb-init catatonit hyperfine crun runc conmon
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
