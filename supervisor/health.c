@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -29,7 +32,8 @@ struct sup_health {
     struct sup_service *svc; /* NULL once stopped: freed when the last handle has closed */
     const struct bt_svcspec_health *spec;
     uv_timer_t timer; /* the next check; while one runs, its timeout (then the kill grace) */
-    uv_process_t process;
+    uv_poll_t process; /* the exec check's pidfd */
+    int pidfd;
     uv_tcp_t tcp;
     uv_connect_t connect;
     uv_getaddrinfo_t resolve;
@@ -119,20 +123,38 @@ static void check_over(struct sup_health *health)
 static void on_process_closed(uv_handle_t *handle)
 {
     struct sup_health *health = handle->data;
+    close(health->pidfd);
+    health->pidfd = -1;
     check_over(health);
     release(health);
 }
 
-static void on_process_exit(uv_process_t *process, int64_t status, int signal)
+static void on_process_exit(uv_poll_t *watch, int status, int events)
 {
-    struct sup_health *health = process->data;
+    (void)status;
+    (void)events;
+    struct sup_health *health = watch->data;
+    siginfo_t info = {0};
+    /* __WALL: the child was made with no exit signal, which is what keeps main.c's
+     * waitpid(-1) for re-parented shims from reaping it before us. */
+    if (waitid((idtype_t)P_PIDFD, (id_t)health->pidfd, &info, WEXITED | WNOHANG | __WALL) < 0 ||
+        info.si_pid == 0)
+        return;
     char why[64];
-    if (signal)
-        snprintf(why, sizeof(why), "killed by signal %d", signal);
+    bool pass = info.si_code == CLD_EXITED && info.si_status == 0;
+    if (info.si_code == CLD_EXITED)
+        snprintf(why, sizeof(why), "exit status %d", info.si_status);
     else
-        snprintf(why, sizeof(why), "exit status %lld", (long long)status);
-    verdict(health, status == 0 && signal == 0, why);
-    uv_close((uv_handle_t *)process, on_process_closed);
+        snprintf(why, sizeof(why), "killed by signal %d", info.si_status);
+    verdict(health, pass, why);
+    uv_poll_stop(watch);
+    uv_close((uv_handle_t *)watch, on_process_closed);
+}
+
+static void kill_process(struct sup_health *health, int sig)
+{
+    if (health->pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, health->pidfd, sig, NULL, 0);
 }
 
 static const char *bottle_path(void)
@@ -147,6 +169,32 @@ static const char *bottle_path(void)
             snprintf(path, sizeof(path), "bottle");
     }
     return path;
+}
+
+/* `bottle exec` as a child without exit signal (see on_process_exit), stdio on /dev/null.
+ * Returns its pidfd, or -errno. Nothing is allocated between the clone and the exec. */
+static int spawn_check(char **argv)
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0)
+        return -errno;
+    int pidfd = -1;
+    struct clone_args args = {.flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd};
+    long pid = syscall(SYS_clone3, &args, sizeof(args));
+    if (pid == 0) {
+        struct sigaction dfl = {.sa_handler = SIG_DFL};
+        sigaction(SIGPIPE, &dfl, NULL); /* bottled ignores it; a command must not */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int fd = 0; fd < 3; fd++)
+            dup2(null, fd);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int saved = errno;
+    close(null);
+    return pid < 0 ? -saved : pidfd;
 }
 
 static void start_exec(struct sup_health *health)
@@ -170,27 +218,21 @@ static void start_exec(struct sup_health *health)
     argv[n++] = "--";
     for (size_t i = 0; i < health->spec->exec_len; i++)
         argv[n++] = health->spec->exec[i];
-    uv_stdio_container_t stdio[3] = {
-        {.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE}};
-    uv_process_options_t options = {
-        .exit_cb = on_process_exit,
-        .file = argv[0],
-        .args = argv,
-        .stdio = stdio,
-        .stdio_count = 3,
-    };
-    health->process.data = health;
-    int ret = uv_spawn(svc->sup->loop, &health->process, &options);
+    int pidfd = spawn_check(argv);
     free(argv);
-    health->pending++; /* the handle is initialised, even when the spawn failed */
-    health->check = CHECK_EXEC;
-    if (ret < 0) {
+    if (pidfd < 0) {
         char why[PATH_MAX + 64];
-        snprintf(why, sizeof(why), "spawn %s: %s", bottle_path(), uv_strerror(ret));
+        snprintf(why, sizeof(why), "spawn %s: %s", bottle_path(), strerror(-pidfd));
         verdict(health, false, why);
-        uv_close((uv_handle_t *)&health->process, on_process_closed);
+        check_over(health);
         return;
     }
+    health->pidfd = pidfd;
+    health->check = CHECK_EXEC;
+    uv_poll_init(svc->sup->loop, &health->process, pidfd);
+    health->process.data = health;
+    health->pending++;
+    uv_poll_start(&health->process, UV_READABLE, on_process_exit);
 }
 
 static void close_tcp(struct sup_health *health);
@@ -337,7 +379,7 @@ static void on_timer(uv_timer_t *timer)
     if (health->check == CHECK_EXEC) {
         int sig = health->killing ? SIGKILL : SIGTERM;
         health->killing = true;
-        uv_process_kill(&health->process, sig);
+        kill_process(health, sig);
         if (sig == SIGTERM && health->svc) /* stopped by the verdict: its timer is closing */
             uv_timer_start(&health->timer, on_timer, KILL_GRACE_MS, 0);
     } else if (health->check == CHECK_TCP) {
@@ -366,6 +408,7 @@ void sup_health_start(struct sup_service *svc)
     health->spec = &svc->spec->health;
     health->paused = svc->paused;
     health->started_ms = uv_now(svc->sup->loop);
+    health->pidfd = -1;
     uv_timer_init(svc->sup->loop, &health->timer);
     health->timer.data = health;
     health->pending = 1;
@@ -385,7 +428,7 @@ void sup_health_stop(struct sup_service *svc)
     /* A running check ends on its own: the container is going away. An exec check is told to
      * stop (bottle exec forwards SIGTERM) so that it cannot linger. */
     if (health->check == CHECK_EXEC && !uv_is_closing((uv_handle_t *)&health->process))
-        uv_process_kill(&health->process, SIGTERM);
+        kill_process(health, SIGTERM);
     else if (health->check == CHECK_TCP)
         close_tcp(health);
 }
