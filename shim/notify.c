@@ -178,8 +178,7 @@ void shim_notify_read_socket(struct shim_container *container)
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
             if (c->cmsg_level != SOL_SOCKET)
                 continue;
-            if (c->cmsg_type == SCM_CREDENTIALS &&
-                c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+            if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
                 cred = (const struct ucred *)CMSG_DATA(c);
             } else if (c->cmsg_type == SCM_RIGHTS) {
                 /* Nothing is kept: closing a BARRIER=1 fd tells the sender that everything it

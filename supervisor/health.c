@@ -31,7 +31,7 @@ enum check_state { CHECK_IDLE, CHECK_EXEC, CHECK_TCP };
 struct sup_health {
     struct sup_service *svc; /* NULL once stopped: freed when the last handle has closed */
     const struct bt_svcspec_health *spec;
-    uv_timer_t timer; /* the next check; while one runs, its timeout (then the kill grace) */
+    uv_timer_t timer;  /* the next check; while one runs, its timeout (then the kill grace) */
     uv_poll_t process; /* the exec check's pidfd */
     int pidfd;
     uv_tcp_t tcp;

@@ -18,10 +18,8 @@ static int send_message(int fd, const struct sockaddr_un *addr, const char *text
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];
     } control;
-    struct msghdr msg = {.msg_name = (void *)addr,
-                         .msg_namelen = sizeof(*addr),
-                         .msg_iov = &iov,
-                         .msg_iovlen = 1};
+    struct msghdr msg = {
+        .msg_name = (void *)addr, .msg_namelen = sizeof(*addr), .msg_iov = &iov, .msg_iovlen = 1};
     if (pass_fd >= 0) {
         memset(&control, 0, sizeof(control));
         msg.msg_control = control.buf;
