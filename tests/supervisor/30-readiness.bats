@@ -55,6 +55,10 @@ count_events() {
     }
     [[ -S $SUP_STATE/containers/rd-notified/notify/notify.sock ]]
     [[ -f $SUP_STATE/containers/rd-notified/ready ]]
+    # The shim says so too.
+    local state
+    state=$(timeout 10 python3 "$RPC" "$SUP_STATE/containers/rd-notified/shim.sock" state)
+    assert_eq "$(field "$state" ready)" True
 }
 
 @test "sd_notify: READY=1 from a process outside the container is ignored" {
@@ -92,6 +96,9 @@ count_events() {
     sleep 1
     assert_eq "$(count_events ready rd-closer)" 0
     [[ ! -e $SUP_STATE/containers/rd-closer/ready ]]
+    local state
+    state=$(timeout 10 python3 "$RPC" "$SUP_STATE/containers/rd-closer/shim.sock" state)
+    assert_eq "$(field "$state" ready)" False
 }
 
 @test "readiness health: ready at the first passing check, not before" {
