@@ -131,6 +131,22 @@ count_events() {
     assert_eq "$(field "$(rpc inspect '{"name": "rd-slow"}')" failures)" 2
 }
 
+@test "readiness health survives a SIGKILL of bottled even when the checks fail afterwards" {
+    service rd-hready '"command": ["sleep", "1000"], "readiness": "health", "health": {"exec": ["sh", "-c", "! test -e /tmp/fail"], "interval_s": 0.2, "retries": 1000, "on_unhealthy": "none"}'
+    sup_start
+    wait_event ready rd-hready 10
+    [[ -f $SUP_STATE/containers/rd-hready/ready ]]
+    kill -KILL "$SUP_PID"
+    wait "$SUP_PID" 2>/dev/null || true
+    rm -f "$SUP_SOCK"
+    # From now on every check fails: only the recorded readiness can make it ready again.
+    "$SUP_BIN/bottle" --state "$SUP_STATE" --root "$SUP_ROOT" exec rd-hready touch /tmp/fail
+    sup_start
+    wait_event adopted rd-hready 10
+    wait_event ready rd-hready 10
+    assert_eq "$(count_events healthy rd-hready)" 1 "a check passed after the adoption"
+}
+
 @test "a ready service is not timed out" {
     service rd-quick '"command": ["sh", "-c", "echo >&3; exec sleep 1000"], "readiness": {"fd": 3}, "start_timeout_s": 1'
     sup_start
