@@ -179,3 +179,49 @@ count_events() {
     sleep 0.5
     assert_eq "$(count_events ready rd-never)" 0 "rd-never became ready"
 }
+
+# run_bundle NAME PYTHON CMD...: `bottle run --bundle` in the foreground of the default spec on
+# the test's rootfs with PYTHON applied (the spec is `c`), captured.
+run_bundle() {
+    local name=$1 code=$2
+    shift 2
+    SUP_NAMES+=("$name")
+    mkdir -p "$BT_TMP/bundle-$name"
+    "$SUP_BIN/bottle" spec --rootfs "$SUP_ROOTFS" >"$BT_TMP/bundle-$name/config.json"
+    python3 - "$BT_TMP/bundle-$name/config.json" "$code" "$SUP_CG/$name" "$@" <<'PY'
+import json, sys
+path, code, cgroup, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+with open(path) as f:
+    c = json.load(f)
+c["process"]["terminal"] = False
+c["process"]["args"] = args
+c["linux"]["cgroupsPath"] = "/" + cgroup
+exec(code)
+with open(path, "w") as f:
+    json.dump(c, f, indent=2)
+PY
+    capture timeout 30 "$SUP_BIN/bottle" --state "$SUP_STATE" --root "$SUP_ROOT" run \
+        --name "$name" --bundle "$BT_TMP/bundle-$name"
+}
+
+@test "bottle-shim: the annotation offers NOTIFY_SOCKET to a bundle run by hand; a bad value is refused" {
+    add_notify_helper
+    run_bundle rd-run "c['annotations'] = {'org.bottle.readiness': 'sd_notify'}" \
+        sh -c 'echo "socket=$NOTIFY_SOCKET"; /helpers/sd-notify READY=1 && echo delivered'
+    [[ $status -eq 0 ]]
+    assert_line "$out" 'socket=/run/notify/notify.sock'
+    # The barrier came back: the shim read the message (and closed the fd it was passed).
+    assert_line "$out" 'delivered'
+    # Without the annotation there is no socket.
+    run_bundle rd-plain "" sh -c 'echo "socket=${NOTIFY_SOCKET:-none}"; test ! -e /run/notify/notify.sock'
+    [[ $status -eq 0 ]]
+    assert_line "$out" 'socket=none'
+    local value
+    for value in fd:2 fd:x sd-notify; do
+        run_bundle rd-bad "c['annotations'] = {'org.bottle.readiness': '$value'}" true
+        assert_eq "$status" 125 "$value"
+        assert_eq "$(printf '%s\n' "$err" | grep -c .)" 1 "one line for $value"
+        assert_match "$err" "annotation org.bottle.readiness: $value"
+        [[ ! -e $SUP_STATE/containers/rd-bad ]]
+    done
+}
