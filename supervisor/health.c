@@ -117,6 +117,11 @@ static void check_over(struct sup_health *health)
     health->decided = false;
     health->killing = false;
     uv_timer_stop(&health->timer);
+    if (!health->svc) { /* stopped while it ran: the timer's close is the last step */
+        if (!uv_is_closing((uv_handle_t *)&health->timer))
+            uv_close((uv_handle_t *)&health->timer, on_handle_closed);
+        return;
+    }
     schedule(health);
 }
 
@@ -371,11 +376,14 @@ static void on_timer(uv_timer_t *timer)
             uv_timer_start(&health->timer, on_timer, health->spec->timeout_ms, 0);
         return;
     }
-    /* The running check took too long. */
-    char why[64];
-    snprintf(why, sizeof(why), "timed out after %llu ms",
-             (unsigned long long)health->spec->timeout_ms);
-    verdict(health, false, why);
+    /* The running check took too long (or, once stopped, ignored its SIGTERM). The spec may
+     * be gone once stopped (a reload frees it). */
+    if (health->svc) {
+        char why[64];
+        snprintf(why, sizeof(why), "timed out after %llu ms",
+                 (unsigned long long)health->spec->timeout_ms);
+        verdict(health, false, why);
+    }
     if (health->check == CHECK_EXEC) {
         int sig = health->killing ? SIGKILL : SIGTERM;
         health->killing = true;
@@ -424,13 +432,22 @@ void sup_health_stop(struct sup_service *svc)
     svc->health = NULL;
     health->svc = NULL;
     uv_timer_stop(&health->timer);
-    uv_close((uv_handle_t *)&health->timer, on_handle_closed);
-    /* A running check ends on its own: the container is going away. An exec check is told to
-     * stop (bottle exec forwards SIGTERM) so that it cannot linger. */
-    if (health->check == CHECK_EXEC && !uv_is_closing((uv_handle_t *)&health->process))
-        kill_process(health, SIGTERM);
-    else if (health->check == CHECK_TCP)
+    switch (health->check) {
+    case CHECK_IDLE: uv_close((uv_handle_t *)&health->timer, on_handle_closed); break;
+    case CHECK_EXEC:
+        /* bottle exec forwards the SIGTERM to the command; SIGKILL for it after the grace,
+         * so that a stuck check cannot keep bottled's loop alive. check_over closes. */
+        if (!health->killing)
+            kill_process(health, SIGTERM);
+        health->killing = true;
+        uv_timer_start(&health->timer, on_timer, KILL_GRACE_MS, 0);
+        break;
+    case CHECK_TCP:
         close_tcp(health);
+        if (health->resolving)
+            uv_cancel((uv_req_t *)&health->resolve);
+        break;
+    }
 }
 
 void sup_health_pause(struct sup_service *svc, bool paused)

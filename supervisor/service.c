@@ -106,6 +106,8 @@ static void on_timer_closed(uv_handle_t *handle)
 
 void sup_service_free(struct sup_service *svc)
 {
+    sup_ready_disarm(svc); /* their handles must not outlive svc (SIGQUIT frees it running) */
+    sup_health_stop(svc);
     sup_shim_forget(svc);
     uv_close((uv_handle_t *)&svc->timer, on_timer_closed);
 }

@@ -30,6 +30,15 @@ bottle_exec() {
     timeout 20 "$SUP_BIN/bottle" --state "$SUP_STATE" --root "$SUP_ROOT" exec "$@"
 }
 
+# container_runs NAME CMDLINE: some process of NAME's cgroup has CMDLINE (NULs dropped).
+container_runs() {
+    local p
+    for p in $(cat "/sys/fs/cgroup/pids/$SUP_CG/$1/cgroup.procs" 2>/dev/null); do
+        [[ $(tr -d '\0' <"/proc/$p/cmdline" 2>/dev/null) == "$2" ]] && return 0
+    done
+    return 1
+}
+
 # wakeups PID: voluntary + involuntary context switches of PID so far.
 wakeups() {
     awk '/ctxt_switches/ { n += $2 } END { print n }' "/proc/$1/status"
@@ -204,4 +213,24 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); time.sleep(60)' "$port" 3
     sleep 1
     b=$(wakeups "$SUP_PID")
     assert_ge $((b - a)) 3 "wake-ups with checks every 0.2 s"
+}
+
+@test "SIGQUIT while a check runs: bottled exits at once, the container keeps running" {
+    service hc-quit '"command": ["sleep", "1000"], "health": {"exec": ["sleep", "30"], "interval_s": 0.2, "timeout_s": 20}'
+    sup_start
+    wait_event up hc-quit 10
+    local init
+    init=$(field "$(inspect hc-quit)" pid)
+    # A check is under way (its `sleep 30` runs in the container).
+    wait_for 10 container_runs hc-quit sleep30
+    local t0=$SECONDS
+    kill -QUIT "$SUP_PID"
+    timeout 10 tail --pid="$SUP_PID" -f /dev/null
+    (( SECONDS - t0 <= 3 ))
+    kill -0 "$init"
+    # A new bottled adopts it and checks it again.
+    rm -f "$SUP_SOCK"
+    sup_start
+    wait_event adopted hc-quit 10
+    assert_eq "$(field "$(inspect hc-quit)" health)" starting
 }
