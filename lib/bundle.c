@@ -340,6 +340,9 @@ static int build(const struct bt_bundle_options *o, const struct words *words, c
     if ((ret = set_namespaces(linux_obj, o, err)) < 0)
         goto out;
     set_resources(linux_obj, o);
+    if (o->readiness)
+        json_object_object_add(get_or_add(spec, "annotations"), "org.bottle.readiness",
+                               json_object_new_string(o->readiness));
     const char *json = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
                                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
     char *copy = json ? strdup(json) : NULL;
@@ -391,7 +394,14 @@ int bt_bundle_from_service(const struct bt_svcspec_service *svc, const char *roo
             .readonly = m->readonly,
         };
     }
+    /* The shim offers what the readiness needs: a NOTIFY_SOCKET, or the s6 notification fd. */
+    char readiness[16] = "";
+    if (svc->readiness == BT_SVCSPEC_READY_SD_NOTIFY)
+        snprintf(readiness, sizeof(readiness), "sd_notify");
+    else if (svc->readiness == BT_SVCSPEC_READY_FD)
+        snprintf(readiness, sizeof(readiness), "fd:%d", svc->ready_fd);
     struct bt_bundle_options o = {
+        .readiness = readiness[0] ? readiness : NULL,
         .name = svc->name,
         .rootfs = rootfs_path,
         .command = (const char *const *)svc->command,

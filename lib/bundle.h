@@ -67,6 +67,8 @@ struct bt_bundle_options {
     size_t cap_add_count;
     const char *const *cap_drop;
     size_t cap_drop_count;
+    const char *readiness; /* annotation org.bottle.readiness for bottle-shim: "sd_notify" or
+                            * "fd:N"; NULL: none */
 };
 
 /* Builds the config.json text for O: the default spec with what O sets. Returns 0 and stores a

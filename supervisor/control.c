@@ -122,6 +122,9 @@ static json_object *service_json(const struct sup_service *svc)
     json_object_object_add(last, "signal", json_object_new_int(svc->last_exit.signal));
     json_object_object_add(last, "oom", json_object_new_boolean(svc->last_exit.oom));
     json_object_object_add(obj, "last_exit", last);
+    json_object_object_add(obj, "health",
+                           sup_health_status(svc) ? json_object_new_string(sup_health_status(svc))
+                                                  : NULL);
     return obj;
 }
 

@@ -106,6 +106,8 @@ static void on_timer_closed(uv_handle_t *handle)
 
 void sup_service_free(struct sup_service *svc)
 {
+    sup_ready_disarm(svc); /* their handles must not outlive svc (SIGQUIT frees it running) */
+    sup_health_stop(svc);
     sup_shim_forget(svc);
     uv_close((uv_handle_t *)&svc->timer, on_timer_closed);
 }
@@ -167,14 +169,29 @@ void sup_service_ready(struct sup_service *svc)
         return;
     svc->ready = true;
     svc->ready_since_ms = uv_now(svc->sup->loop);
+    uv_timer_stop(&svc->timer); /* the start timeout */
     sup_event(svc->sup, "ready", svc, NULL);
     if (svc->tree)
         sup_tree_child_ready(svc->tree, svc->tree_index);
 }
 
+/* A failure for the policy, as a crash would be: the container is killed (not by a stop of
+ * ours) and after_exit decides on its exit. */
+static void kill_as_failure(struct sup_service *svc)
+{
+    sup_health_stop(svc);
+    sup_shim_signal(svc, SIGKILL, true);
+}
+
 void sup_service_unhealthy(struct sup_service *svc)
 {
-    (void)svc; /* on_unhealthy: health.c's helper fills this in */
+    if (svc->state != SUP_RUNNING)
+        return;
+    switch (svc->spec->health.on_unhealthy) {
+    case BT_SVCSPEC_UNHEALTHY_RESTART: kill_as_failure(svc); break;
+    case BT_SVCSPEC_UNHEALTHY_STOP: sup_service_handle(svc, SUP_EV_STOP, NULL); break;
+    case BT_SVCSPEC_UNHEALTHY_NONE: break;
+    }
 }
 
 static void went_down(struct sup_service *svc, const char *why)
@@ -287,10 +304,13 @@ void sup_service_handle(struct sup_service *svc, enum sup_event event, const str
                 break;
             }
             sup_health_start(svc);
-            if (svc->spec->readiness == BT_SVCSPEC_READY_EXEC)
+            if (svc->spec->readiness == BT_SVCSPEC_READY_EXEC) {
                 sup_service_ready(svc);
-            else
+            } else {
+                if (svc->spec->start_timeout_ms) /* stopped by sup_service_ready */
+                    uv_timer_start(&svc->timer, on_timer, svc->spec->start_timeout_ms, 0);
                 sup_ready_arm(svc);
+            }
         } else if (event == SUP_EV_START_FAILED || event == SUP_EV_EXITED) {
             svc->up_since_ms = 0;
             after_exit(svc, exit);
@@ -302,6 +322,10 @@ void sup_service_handle(struct sup_service *svc, enum sup_event event, const str
             begin_stop(svc);
         } else if (event == SUP_EV_EXITED) {
             after_exit(svc, exit);
+        } else if (event == SUP_EV_TIMER && !svc->ready) {
+            sup_event(svc->sup, "start-timeout", svc, "\"timeout_ms\":%llu",
+                      (unsigned long long)svc->spec->start_timeout_ms);
+            kill_as_failure(svc);
         }
         break;
     case SUP_STOPPING:

@@ -164,11 +164,16 @@ void sup_service_unhealthy(struct sup_service *svc);
  * (readiness "exec" is ready at once, "health" waits for health.c). */
 void sup_ready_arm(struct sup_service *svc);
 void sup_ready_disarm(struct sup_service *svc);
+/* Writes STATE/containers/NAME/ready (atomically; HOW is "health"), so that a re-adopting
+ * bottled finds the readiness health.c saw. */
+void sup_ready_record(struct sup_service *svc, const char *how);
 
 /* health.c: periodic health checks while the service runs; suspended while paused. */
 void sup_health_start(struct sup_service *svc);
 void sup_health_stop(struct sup_service *svc);
 void sup_health_pause(struct sup_service *svc, bool paused);
+/* "starting", "healthy" or "unhealthy" while checks run; NULL without checks. */
+const char *sup_health_status(const struct sup_service *svc);
 
 /* shim.c: starting and watching a shim, signalling its container */
 int sup_shim_start(struct sup_service *svc, struct bt_err *err);
