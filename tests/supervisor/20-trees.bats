@@ -225,3 +225,21 @@ three() {
     [[ $output == *"--config"* ]]
     kill -0 "$(pid_of taken)"
 }
+
+@test "the next child waits for real readiness: a db ready 2 s after it starts holds the app back 2 s" {
+    SUP_NAMES+=(slowdb app2)
+    local slow
+    slow=$(printf '{"name": "slowdb", "rootfs": "%s", "command": ["sh", "-c", "sleep 2; echo >&3; exec sleep 1000"], "readiness": {"fd": 3}, "restart": "always"}' "$SUP_ROOTFS")
+    tree paced one_for_one '{"max_restarts": 5, "period_s": 30}' "$slow" "$(child app2)"
+    sup_start
+    wait_event ready paced 30
+    local gap
+    gap=$(rpc dump | python3 -c '
+import json, sys
+t = {}
+for e in map(json.loads, sys.stdin):
+    t.setdefault((e["type"], e["name"]), e["time_ns"])
+print((t[("starting", "app2")] - t[("up", "slowdb")]) // 1000000)')
+    (( gap >= 1900 )) || { echo "app2 started ${gap} ms after slowdb was up"; false; }
+    (( $(seq_of ready slowdb) < $(seq_of starting app2) ))
+}
