@@ -27,8 +27,9 @@
 
 struct member {
     char *name;
-    char *data;
+    char *data; /* NULL for a symlink */
     size_t size;
+    char *link; /* a symlink's target, as a member name (docker save links duplicate layers) */
 };
 
 /* Where the image's files are: an OCI layout directory, or an archive read twice (small
@@ -70,22 +71,56 @@ static void clean_member_name(const char *in, char *out, size_t len)
     while (in[0] == '/')
         in++;
     snprintf(out, len, "%s", in);
+    size_t n = strlen(out);
+    while (n > 0 && out[n - 1] == '/')
+        out[--n] = '\0';
 }
 
 /* Members that docker save and OCI layouts have; anything else means a flat rootfs tar. */
 static bool image_member(const char *name)
 {
-    static const char *const top[] = {"manifest.json", "repositories", "index.json", "oci-layout",
+    static const char *const top[] = {"", "manifest.json", "repositories", "index.json", "oci-layout",
                                       "blobs", "blobs/", "blobs/sha256", "blobs/sha256/"};
     for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
         if (strcmp(name, top[i]) == 0)
             return true;
     if (strncmp(name, "blobs/sha256/", 13) == 0 && !strchr(name + 13, '/'))
         return true;
+    /* docker save: HEX.json, HEX.tar (skopeo), HEX/{layer.tar,json,VERSION} */
     size_t hex = strspn(name, "0123456789abcdef");
-    if (hex == 64 && (!name[64] || strcmp(name + 64, ".json") == 0 || name[64] == '/'))
+    if (hex == 64 && (!name[64] || strcmp(name + 64, ".json") == 0 ||
+                      strcmp(name + 64, ".tar") == 0 || (name[64] == '/' && !strchr(name + 65, '/'))))
         return true;
     return false;
+}
+
+/* Cleans the member name IN ("a/../b" is "b"); fails when it climbs out of the archive. */
+static int resolve_dots(const char *in, char *out, size_t len)
+{
+    size_t used = 0;
+    const char *p = in;
+    while (*p) {
+        const char *end = strchrnul(p, '/');
+        size_t n = (size_t)(end - p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (used == 0)
+                return -EINVAL;
+            while (used > 0 && out[used - 1] != '/')
+                used--;
+            if (used > 0)
+                used--;
+        } else if (n && !(n == 1 && p[0] == '.')) {
+            if (used + n + 2 > len)
+                return -ENAMETOOLONG;
+            if (used)
+                out[used++] = '/';
+            memcpy(out + used, p, n);
+            used += n;
+        }
+        p = *end ? end + 1 : end;
+    }
+    out[used] = '\0';
+    return 0;
 }
 
 static int scan_archive(struct import *im)
@@ -111,6 +146,20 @@ static int scan_archive(struct import *im)
             im->src.flat = true;
             goto out;
         }
+        if (archive_entry_filetype(e) == AE_IFLNK && archive_entry_symlink(e)) {
+            /* Relative to the link's directory; kept only when it stays in the archive. */
+            char target[PATH_MAX], joined[2 * PATH_MAX + 2];
+            const char *slash = strrchr(name, '/');
+            snprintf(joined, sizeof(joined), "%.*s%s", slash ? (int)(slash - name + 1) : 0, name,
+                     archive_entry_symlink(e));
+            if (resolve_dots(joined, target, sizeof(target)) == 0) {
+                im->src.members =
+                    realloc(im->src.members, (im->src.n_members + 1) * sizeof(struct member));
+                im->src.members[im->src.n_members++] =
+                    (struct member){strdup(name), NULL, 0, strdup(target)};
+            }
+            continue;
+        }
         la_int64_t size = archive_entry_size(e);
         if (archive_entry_filetype(e) != AE_IFREG || size < 0 || (uint64_t)size > SMALL_MAX ||
             kept + (size_t)size > SMALL_ALL)
@@ -125,7 +174,8 @@ static int scan_archive(struct import *im)
         }
         data[size] = '\0';
         im->src.members = realloc(im->src.members, (im->src.n_members + 1) * sizeof(struct member));
-        im->src.members[im->src.n_members++] = (struct member){strdup(name), data, (size_t)size};
+        im->src.members[im->src.n_members++] =
+            (struct member){strdup(name), data, (size_t)size, NULL};
         kept += (size_t)size;
     }
     if (r != ARCHIVE_EOF)
@@ -147,9 +197,17 @@ static int open_in_dir(int dir_fd, const char *name)
 /* The small file NAME of the source, NUL-terminated; NULL when missing. */
 static const struct member *get_member(struct import *im, const char *name)
 {
-    for (size_t i = 0; i < im->src.n_members; i++)
-        if (strcmp(im->src.members[i].name, name) == 0)
-            return &im->src.members[i];
+    for (int hops = 0; hops < 8; hops++) {
+        const struct member *m = NULL;
+        for (size_t i = 0; i < im->src.n_members && !m; i++)
+            if (strcmp(im->src.members[i].name, name) == 0)
+                m = &im->src.members[i];
+        if (!m)
+            break;
+        if (!m->link)
+            return m;
+        name = m->link;
+    }
     if (im->src.dir_fd < 0)
         return NULL;
     cleanup_close int fd = open_in_dir(im->src.dir_fd, name);
@@ -163,7 +221,8 @@ static const struct member *get_member(struct import *im, const char *name)
     }
     data[st.st_size] = '\0';
     im->src.members = realloc(im->src.members, (im->src.n_members + 1) * sizeof(struct member));
-    im->src.members[im->src.n_members] = (struct member){strdup(name), data, (size_t)st.st_size};
+    im->src.members[im->src.n_members] =
+        (struct member){strdup(name), data, (size_t)st.st_size, NULL};
     return &im->src.members[im->src.n_members++];
 }
 
@@ -435,9 +494,25 @@ static void copy_result(struct import *im, const struct job *from, const char *m
     }
 }
 
+/* A layer named through a symlink member is read from the link's target. */
+static void follow_links(struct import *im, struct job *job)
+{
+    for (int hops = 0; hops < 8; hops++) {
+        const struct member *m = NULL;
+        for (size_t i = 0; i < im->src.n_members && !m; i++)
+            if (strcmp(im->src.members[i].name, job->member) == 0)
+                m = &im->src.members[i];
+        if (!m || !m->link)
+            return;
+        snprintf(job->member, sizeof(job->member), "%s", m->link);
+    }
+}
+
 static int extract_layers(struct import *im)
 {
     int ret = 0;
+    for (size_t i = 0; im->src.dir_fd < 0 && i < im->n_jobs; i++)
+        follow_links(im, &im->jobs[i]);
     if (im->src.dir_fd >= 0) {
         for (size_t i = 0; i < im->n_jobs && ret == 0; i++) {
             if (settled(im, i))
@@ -539,6 +614,7 @@ static void cleanup(struct import *im)
     for (size_t i = 0; i < im->src.n_members; i++) {
         free(im->src.members[i].name);
         free(im->src.members[i].data);
+        free(im->src.members[i].link);
     }
     free(im->src.members);
     if (im->src.dir_fd >= 0)
