@@ -220,12 +220,15 @@ static int open_parent(int root_fd, char *path, const char **base, const char *e
             else
                 child = open_beneath(fd, part, O_RDONLY | O_DIRECTORY);
         }
+        struct stat st;
+        bool is_link = child < 0 && fstatat(fd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                       S_ISLNK(st.st_mode);
         if (next)
             *next = '/';
         if (ret < 0)
             break;
         if (child < 0) {
-            if (child == -ELOOP)
+            if (child == -ELOOP || is_link)
                 ret = bt_err_msg(err, EINVAL, "entry '%s': a parent directory is a symlink",
                                  entry);
             else if (child == -ENOTDIR)
