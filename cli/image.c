@@ -88,8 +88,9 @@ static int cmd_import(const struct cli_globals *globals, int argc, char **argv)
         fprintf(stderr, "bottle: %llu device nodes left out (a container gets its own /dev)\n",
                 (unsigned long long)result.devices_skipped);
     if (result.setuid_cleared)
-        fprintf(stderr, "bottle: setuid/setgid bits cleared on %llu files (--keep-setuid keeps "
-                        "them)\n",
+        fprintf(stderr,
+                "bottle: setuid/setgid bits cleared on %llu files (--keep-setuid keeps "
+                "them)\n",
                 (unsigned long long)result.setuid_cleared);
     if (result.absolute_names)
         fprintf(stderr, "bottle: %llu absolute names made relative\n",
@@ -201,8 +202,11 @@ void cli_run_image_prepare(const struct cli_globals *globals, struct cli_run_opt
 {
     struct bt_bundle_options *c = &o->container;
     struct bt_err err = {0};
-    if (!realpath(globals->root, run->root))
+    if (!realpath(globals->root, run->root)) {
+        if (errno == ENOENT)
+            cli_die("run: no such image: %s", o->image);
         cli_die("--root %s: %s", globals->root, strerror(errno));
+    }
     if (bt_image_resolve(run->root, o->image, &run->image, &err) < 0)
         cli_die("run: %s", err.msg);
     const struct bt_image *img = &run->image;

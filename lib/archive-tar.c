@@ -221,16 +221,15 @@ static int open_parent(int root_fd, char *path, const char **base, const char *e
                 child = open_beneath(fd, part, O_RDONLY | O_DIRECTORY);
         }
         struct stat st;
-        bool is_link = child < 0 && fstatat(fd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                       S_ISLNK(st.st_mode);
+        bool is_link =
+            child < 0 && fstatat(fd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
         if (next)
             *next = '/';
         if (ret < 0)
             break;
         if (child < 0) {
             if (child == -ELOOP || is_link)
-                ret = bt_err_msg(err, EINVAL, "entry '%s': a parent directory is a symlink",
-                                 entry);
+                ret = bt_err_msg(err, EINVAL, "entry '%s': a parent directory is a symlink", entry);
             else if (child == -ENOTDIR)
                 ret = bt_err_msg(err, EINVAL, "entry '%s': a parent is not a directory", entry);
             else
@@ -289,7 +288,7 @@ static mode_t entry_mode(struct archive_entry *e, const struct bt_archive_limits
     mode_t mode = archive_entry_perm(e) & 07777;
     if ((mode & (S_ISUID | S_ISGID)) && !(limits && limits->keep_setuid) &&
         archive_entry_filetype(e) == AE_IFREG) {
-        mode &= (mode_t)~(S_ISUID | S_ISGID);
+        mode &= (mode_t) ~(S_ISUID | S_ISGID);
         stats->setuid_cleared++;
     }
     return mode;
@@ -360,7 +359,8 @@ static int write_hardlink(int root_fd, int dir_fd, const char *base, const char 
         target_dir = dup(root_fd);
     }
     struct stat st;
-    if (target_dir < 0 || !clean[0] || fstatat(target_dir, target_base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    if (target_dir < 0 || !clean[0] ||
+        fstatat(target_dir, target_base, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return bt_err_msg(err, EINVAL, "entry '%s': hardlink to '%s', which is not in the layer",
                           entry, target);
     if (S_ISDIR(st.st_mode))
@@ -479,8 +479,7 @@ static int run_pipeline(struct pipeline *p, int dest_fd, struct bt_archive_stats
     if (archive_read_open(p->tar, p, NULL, read_uncompressed, NULL) != ARCHIVE_OK)
         return archive_fail(p, p->tar, "open the tar");
     int ret;
-    while ((r = archive_read_next_header(p->tar, &e)) == ARCHIVE_OK ||
-           r == ARCHIVE_WARN) {
+    while ((r = archive_read_next_header(p->tar, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         if ((ret = extract_entry(p, dest_fd, e, stats)) < 0)
             return ret;
     }

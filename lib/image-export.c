@@ -100,7 +100,8 @@ static int write_layout(struct archive *a, const struct bt_image *img, struct bl
     json_object_object_add(config, "os", json_object_new_string("linux"));
     json_object *record_config = json_object_object_get(img->json, "config");
     json_object_object_add(config, "config",
-                           record_config ? json_object_get(record_config) : json_object_new_object());
+                           record_config ? json_object_get(record_config)
+                                         : json_object_new_object());
     json_object *rootfs = json_object_new_object(), *ids = json_object_new_array();
     json_object_object_add(rootfs, "type", json_object_new_string("layers"));
     for (size_t i = 0; i < img->n_layers; i++)
@@ -117,7 +118,8 @@ static int write_layout(struct archive *a, const struct bt_image *img, struct bl
     json_object_object_add(manifest, "config",
                            descriptor("application/vnd.oci.image.config.v1+json", &config_blob));
     for (size_t i = 0; i < img->n_layers; i++)
-        json_object_array_add(list, descriptor("application/vnd.oci.image.layer.v1.tar", &layers[i]));
+        json_object_array_add(list,
+                              descriptor("application/vnd.oci.image.layer.v1.tar", &layers[i]));
     json_object_object_add(manifest, "layers", list);
     text_blob(&manifest_blob, json_object_to_json_string_ext(manifest, JSON_C_TO_STRING_PLAIN));
 

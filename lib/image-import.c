@@ -21,8 +21,8 @@
 #include "cleanup.h"
 #include "rootfs.h"
 
-#define SMALL_MAX  (4u << 20)   /* members kept in memory: manifests and configs */
-#define SMALL_ALL  (256u << 20) /* at most this much of them */
+#define SMALL_MAX         (4u << 20)   /* members kept in memory: manifests and configs */
+#define SMALL_ALL         (256u << 20) /* at most this much of them */
 #define DEFAULT_MAX_BYTES (64ull << 30)
 
 struct member {
@@ -43,10 +43,10 @@ struct source {
 };
 
 struct job {
-    char member[PATH_MAX];        /* name in the source */
-    char digest[BT_DIGEST_LEN];   /* expected digest of the member ("" when unknown) */
-    char diff_id[BT_DIGEST_LEN];  /* expected, then the real uncompressed digest */
-    char tmp[PATH_MAX];           /* ROOT/tmp/layer.XXXXXX, "" when none */
+    char member[PATH_MAX];       /* name in the source */
+    char digest[BT_DIGEST_LEN];  /* expected digest of the member ("" when unknown) */
+    char diff_id[BT_DIGEST_LEN]; /* expected, then the real uncompressed digest */
+    char tmp[PATH_MAX];          /* ROOT/tmp/layer.XXXXXX, "" when none */
     bool done;
     struct bt_archive_stats stats;
 };
@@ -79,8 +79,9 @@ static void clean_member_name(const char *in, char *out, size_t len)
 /* Members that docker save and OCI layouts have; anything else means a flat rootfs tar. */
 static bool image_member(const char *name)
 {
-    static const char *const top[] = {"", "manifest.json", "repositories", "index.json", "oci-layout",
-                                      "blobs", "blobs/", "blobs/sha256", "blobs/sha256/"};
+    static const char *const top[] = {"",           "manifest.json", "repositories",
+                                      "index.json", "oci-layout",    "blobs",
+                                      "blobs/",     "blobs/sha256",  "blobs/sha256/"};
     for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
         if (strcmp(name, top[i]) == 0)
             return true;
@@ -88,8 +89,9 @@ static bool image_member(const char *name)
         return true;
     /* docker save: HEX.json, HEX.tar (skopeo), HEX/{layer.tar,json,VERSION} */
     size_t hex = strspn(name, "0123456789abcdef");
-    if (hex == 64 && (!name[64] || strcmp(name + 64, ".json") == 0 ||
-                      strcmp(name + 64, ".tar") == 0 || (name[64] == '/' && !strchr(name + 65, '/'))))
+    if (hex == 64 &&
+        (!name[64] || strcmp(name + 64, ".json") == 0 || strcmp(name + 64, ".tar") == 0 ||
+         (name[64] == '/' && !strchr(name + 65, '/'))))
         return true;
     return false;
 }
@@ -168,8 +170,8 @@ static int scan_archive(struct import *im)
         la_ssize_t got = data ? archive_read_data(a, data, (size_t)size) : -1;
         if (got != size) {
             free(data);
-            ret = bt_err_msg(im->err, EINVAL, "%s: truncated or corrupt archive (%s)",
-                             im->src.file, archive_error_string(a) ? archive_error_string(a) : name);
+            ret = bt_err_msg(im->err, EINVAL, "%s: truncated or corrupt archive (%s)", im->src.file,
+                             archive_error_string(a) ? archive_error_string(a) : name);
             goto out;
         }
         data[size] = '\0';
@@ -246,8 +248,8 @@ static json_object *get_json(struct import *im, const char *name, const char *di
         char got[BT_DIGEST_LEN];
         digest_of(m, got);
         if (strcmp(got, digest) != 0) {
-            *ret = bt_err_msg(im->err, EINVAL, "%s: digest mismatch: expected %s, got %s",
-                              name, digest, got);
+            *ret = bt_err_msg(im->err, EINVAL, "%s: digest mismatch: expected %s, got %s", name,
+                              digest, got);
             return NULL;
         }
     }
@@ -263,7 +265,8 @@ static json_object *get_json(struct import *im, const char *name, const char *di
 static const char *str(json_object *obj, const char *key)
 {
     json_object *v;
-    if (!obj || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+    if (!obj || !json_object_object_get_ex(obj, key, &v) ||
+        !json_object_is_type(v, json_type_string))
         return NULL;
     return json_object_get_string(v);
 }
@@ -271,7 +274,8 @@ static const char *str(json_object *obj, const char *key)
 static json_object *array(json_object *obj, const char *key)
 {
     json_object *v;
-    if (!obj || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_array))
+    if (!obj || !json_object_object_get_ex(obj, key, &v) ||
+        !json_object_is_type(v, json_type_array))
         return NULL;
     return v;
 }
@@ -399,8 +403,8 @@ static int plan_oci(struct import *im)
     json_object *layers = array(manifest, "layers");
     const char *config_digest = str(config, "digest");
     if (!layers || (ret = blob_name(im, config_digest, name, sizeof(name))) < 0) {
-        ret = ret < 0 ? ret : bt_err_msg(im->err, EINVAL, "%s: the manifest has no layers",
-                                         im->src.file);
+        ret = ret < 0 ? ret
+                      : bt_err_msg(im->err, EINVAL, "%s: the manifest has no layers", im->src.file);
         goto out;
     }
     if (!(im->config = get_json(im, name, config_digest, &ret)))

@@ -173,7 +173,7 @@ int bt_image_layer_install(const char *root, const char *dir, const char *diff_i
         return ret;
     if (bt_image_layer_path(root, diff_id, path, sizeof(path)))
         return bt_rootfs_remove_tree(dir, err); /* stored once: the copy goes */
-    bt_rootfs_remove_tree(path, NULL); /* a half-installed leftover (no tree/) */
+    bt_rootfs_remove_tree(path, NULL);          /* a half-installed leftover (no tree/) */
     if (rename(dir, path) < 0)
         return bt_err_sys(err, errno, "move the layer %s into the store", diff_id);
     return 0;
@@ -222,8 +222,8 @@ int bt_image_save(const char *root, const char *name, const char *id, const char
     json_object_object_add(record, "config",
                            config ? json_object_get(config) : json_object_new_object());
     record_path(root, name, path, sizeof(path));
-    int ret =
-        write_file_atomic(path, json_object_to_json_string_ext(record, JSON_C_TO_STRING_PLAIN), err);
+    int ret = write_file_atomic(
+        path, json_object_to_json_string_ext(record, JSON_C_TO_STRING_PLAIN), err);
     json_object_put(record);
     return ret;
 }
@@ -246,7 +246,8 @@ static const char **string_list(json_object *obj, size_t *count)
 static const char *string_of(json_object *obj, const char *key)
 {
     json_object *value;
-    if (!json_object_object_get_ex(obj, key, &value) || !json_object_is_type(value, json_type_string))
+    if (!json_object_object_get_ex(obj, key, &value) ||
+        !json_object_is_type(value, json_type_string))
         return NULL;
     const char *text = json_object_get_string(value);
     return text[0] ? text : NULL;
@@ -268,8 +269,7 @@ void bt_image_free(struct bt_image *img)
     memset(img, 0, sizeof(*img));
 }
 
-static int load_record(const char *root, const char *path, struct bt_image *img,
-                       struct bt_err *err)
+static int load_record(const char *root, const char *path, struct bt_image *img, struct bt_err *err)
 {
     memset(img, 0, sizeof(*img));
     json_object *record = json_object_from_file(path);
@@ -303,8 +303,8 @@ static int load_record(const char *root, const char *path, struct bt_image *img,
     }
     json_object_object_get_ex(record, "config", &config);
     if (config && json_object_is_type(config, json_type_object)) {
-        img->entrypoint = string_list(json_object_object_get(config, "Entrypoint"),
-                                      &img->entrypoint_count);
+        img->entrypoint =
+            string_list(json_object_object_get(config, "Entrypoint"), &img->entrypoint_count);
         img->cmd = string_list(json_object_object_get(config, "Cmd"), &img->cmd_count);
         img->env = string_list(json_object_object_get(config, "Env"), &img->env_count);
         img->workdir = string_of(config, "WorkingDir");
@@ -395,7 +395,8 @@ int bt_image_note_container(const char *root, const char *container, const struc
     json_object_object_add(note, "id", json_object_new_string(img->id));
     json_object_object_add(note, "driver", json_object_new_string(bt_image_driver_name(driver)));
     snprintf(path, sizeof(path), "%s/containers/%s/image.json", root, container);
-    ret = write_file_atomic(path, json_object_to_json_string_ext(note, JSON_C_TO_STRING_PLAIN), err);
+    ret =
+        write_file_atomic(path, json_object_to_json_string_ext(note, JSON_C_TO_STRING_PLAIN), err);
     json_object_put(note);
     return ret;
 }
@@ -470,8 +471,8 @@ int bt_image_remove(const char *root, const char *name, struct bt_err *err)
         return lock;
     char user[256];
     if (find_user(root, name, user, sizeof(user)))
-        return bt_err_msg(err, EBUSY, "image %s is used by container %s (bottle rm %s first)",
-                          name, user, user);
+        return bt_err_msg(err, EBUSY, "image %s is used by container %s (bottle rm %s first)", name,
+                          user, user);
     char path[PATH_MAX];
     record_path(root, name, path, sizeof(path));
     if (unlink(path) < 0)

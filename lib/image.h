@@ -18,12 +18,12 @@
 /* An image as bt_image_resolve gives it. Strings point into data the struct owns. */
 struct bt_image {
     const char *name;
-    const char *id;       /* "sha256:..." of its config */
-    size_t n_layers;      /* 0 for an empty image */
-    char **layer_ids;     /* "sha256:..." diff ids, base first */
-    char **layer_dirs;    /* ROOT/layers/sha256/HEX/tree, base first: overlay lowerdirs */
-    uint64_t size;        /* bytes of all its layers */
-    long long created;    /* import time (seconds since the epoch) */
+    const char *id;    /* "sha256:..." of its config */
+    size_t n_layers;   /* 0 for an empty image */
+    char **layer_ids;  /* "sha256:..." diff ids, base first */
+    char **layer_dirs; /* ROOT/layers/sha256/HEX/tree, base first: overlay lowerdirs */
+    uint64_t size;     /* bytes of all its layers */
+    long long created; /* import time (seconds since the epoch) */
     /* The config's defaults; counts 0 when unset. */
     const char **entrypoint;
     size_t entrypoint_count;
@@ -118,17 +118,17 @@ int bt_image_container_origin(const char *root, const char *container, char *ima
 /* ---- lib/image-import.c ---- */
 
 struct bt_image_import_options {
-    const char *name;          /* NULL: the archive's tag, else the file's base name */
-    uint64_t max_bytes;        /* per layer, see bt_archive_limits; 0: 64 GiB */
-    bool keep_setuid;          /* keep setuid/setgid bits */
+    const char *name;            /* NULL: the archive's tag, else the file's base name */
+    uint64_t max_bytes;          /* per layer, see bt_archive_limits; 0: 64 GiB */
+    bool keep_setuid;            /* keep setuid/setgid bits */
     enum bt_image_driver driver; /* BTRFS (or AUTO on btrfs) also builds the subvolume */
-    bool progress;             /* progress lines on stderr (a terminal) */
+    bool progress;               /* progress lines on stderr (a terminal) */
 };
 
 /* What an import did, for the one line the CLI prints. */
 struct bt_image_import_result {
     char name[BT_IMAGE_NAME_MAX + 1];
-    char format[32];     /* "docker-export", "docker-save", "oci-layout", "directory" */
+    char format[32]; /* "docker-export", "docker-save", "oci-layout", "directory" */
     size_t layers, layers_new;
     uint64_t devices_skipped, setuid_cleared, absolute_names;
 };

@@ -56,6 +56,13 @@ int shim_storage_prepare(struct shim_container *container, struct bt_err *err)
         if ((ret = make_dir(st->upper, err)) < 0 || (ret = make_dir(st->work, err)) < 0 ||
             (ret = make_dir(st->target, err)) < 0)
             return ret;
+        /* The merged "/" takes the upper dir's owner and mode: give it the top layer's, or a
+         * non-root user could not even enter "/" (0700). */
+        struct stat top;
+        if (stat(opt->layers[opt->layer_count - 1], &top) == 0 &&
+            (chown(st->upper, top.st_uid, top.st_gid) < 0 ||
+             chmod(st->upper, top.st_mode & 07777) < 0))
+            return bt_err_sys(err, errno, "set the mode of %s", st->upper);
         st->rootfs.layers = opt->layers;
         st->rootfs.n_layers = (size_t)opt->layer_count;
         st->rootfs.upper = st->upper;
