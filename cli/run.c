@@ -205,6 +205,8 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         if (optind >= argc)
             cli_die("run: IMAGE, --rootfs DIR or --bundle DIR is required");
         o->image = argv[optind++];
+        if (optind < argc && strcmp(argv[optind], "--") == 0)
+            optind++; /* IMAGE -- COMMAND */
     }
     if (container->rootfs && o->bundle)
         cli_die("run: --rootfs and --bundle exclude each other");
