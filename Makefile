@@ -157,7 +157,7 @@ TEST_USES_spec := jsonread jsontext spec-value spec-process spec-mounts spec-lin
 TEST_USES_cgroup := cgroup-limits cgroup-freeze cgroup-events
 TEST_USES_svcspec := jsonread jsontext svcspec-value svcspec-service svcspec-net svcspec-json procattr
 TEST_USES_archive-tar := archive-tree
-TEST_USES_image := image-store image-import image-export archive-tar archive-tree layer rootfs mount
+TEST_USES_image := image-store image-import image-export archive-tar archive-tree rootfs mount
 TEST_USES_bundle := spec $(TEST_USES_spec) svcspec $(TEST_USES_svcspec) caps
 .SECONDEXPANSION:
 # (No % inside the $$ expansions: make would substitute the stem for it first.)
