@@ -759,6 +759,12 @@ int bt_image_btrfs_subvolume(const char *root, const struct bt_image *img, char 
     snprintf(path, len, "%s/btrfs/%s", root, img->id + 7);
     if (bt_rootfs_is_btrfs_subvolume(path))
         return 0;
+    /* Under the store's lock: gc must not delete the half-made subvolume in ROOT/tmp. */
+    cleanup_close int lock = bt_image_lock(root, err);
+    if (lock < 0)
+        return lock;
+    if (bt_rootfs_is_btrfs_subvolume(path))
+        return 0; /* made by another bottle meanwhile */
     char dir[PATH_MAX], tmp[PATH_MAX];
     snprintf(dir, sizeof(dir), "%s/btrfs", root);
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
