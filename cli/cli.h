@@ -137,6 +137,9 @@ struct cli_image_run {
 void cli_run_image_prepare(const struct cli_globals *globals, struct cli_run_options *o,
                            struct cli_image_run *run);
 
+/* The container's storage now belongs to bottle-shim: bottle's exit no longer removes it. */
+void cli_run_image_keep(void);
+
 /* Appends bottle-shim's storage arguments to ARGS at N; returns the new N. */
 int cli_run_image_args(const struct cli_image_run *run, const char **args, int n);
 

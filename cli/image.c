@@ -185,6 +185,22 @@ int cli_cmd_image(const struct cli_globals *globals, int argc, char **argv)
 
 /* ---- bottle run IMAGE ---- */
 
+/* ROOT/containers/NAME while `bottle run IMAGE` has not handed it to bottle-shim: removed if
+ * bottle exits before (a bad option, a failed exec), so that no half-made container keeps
+ * its image from `image rm`. */
+static char prepared_dir[PATH_MAX + 300];
+
+static void remove_prepared(void)
+{
+    if (prepared_dir[0])
+        bt_rootfs_remove_tree(prepared_dir, NULL);
+}
+
+void cli_run_image_keep(void)
+{
+    prepared_dir[0] = '\0';
+}
+
 /* The top layer that has etc/passwd (for -u NAME), else the top one. */
 static const char *passwd_layer(const struct bt_image *img)
 {
@@ -223,6 +239,8 @@ void cli_run_image_prepare(const struct cli_globals *globals, struct cli_run_opt
         cli_die("run: image %s has %zu layers; the overlay driver takes %d", o->image,
                 img->n_layers, BT_IMAGE_LAYERS_MAX);
     snprintf(run->rootfs, sizeof(run->rootfs), "%s/containers/%s/rootfs", run->root, c->name);
+    snprintf(prepared_dir, sizeof(prepared_dir), "%s/containers/%s", run->root, c->name);
+    atexit(remove_prepared);
     if (bt_image_note_container(run->root, c->name, img, run->driver, &err) < 0)
         cli_die("run: %s", err.msg);
     switch (run->driver) {

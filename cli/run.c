@@ -386,8 +386,11 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
         args[n++] = o.init_args[i];
     }
     args[n] = NULL;
-    if (o.detach)
+    if (o.detach) {
+        if (o.image)
+            cli_run_image_keep(); /* the shim removes what it fails to start */
         return start_detached(shim, (char **)args, ready, container->name);
+    }
     execv(shim, (char **)args);
     int saved = errno;
     if (own_bundle) {

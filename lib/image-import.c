@@ -487,15 +487,21 @@ static bool settled(struct import *im, size_t i)
     return false;
 }
 
-static void copy_result(struct import *im, const struct job *from, const char *member)
+/* The other jobs that read the same member get its result, if the config agrees. */
+static int copy_result(struct import *im, const struct job *from, const char *member)
 {
     for (size_t k = 0; k < im->n_jobs; k++) {
         struct job *other = &im->jobs[k];
-        if (other != from && !other->done && strcmp(other->member, member) == 0) {
-            snprintf(other->diff_id, sizeof(other->diff_id), "%s", from->diff_id);
-            other->done = true;
-        }
+        if (other == from || other->done || strcmp(other->member, member) != 0)
+            continue;
+        if (other->diff_id[0] && strcmp(other->diff_id, from->diff_id) != 0)
+            return bt_err_msg(im->err, EINVAL,
+                              "layer %s: digest mismatch: the config says %s, the content is %s",
+                              member, other->diff_id, from->diff_id);
+        snprintf(other->diff_id, sizeof(other->diff_id), "%s", from->diff_id);
+        other->done = true;
     }
+    return 0;
 }
 
 /* A layer named through a symlink member is read from the link's target. */
@@ -528,7 +534,7 @@ static int extract_layers(struct import *im)
             ret = extract_job(im, &im->jobs[i], &in);
             close(fd);
             if (ret == 0)
-                copy_result(im, &im->jobs[i], im->jobs[i].member);
+                ret = copy_result(im, &im->jobs[i], im->jobs[i].member);
         }
         return ret;
     }
@@ -550,9 +556,9 @@ static int extract_layers(struct import *im)
             if (settled(im, i) || strcmp(im->jobs[i].member, name) != 0)
                 continue;
             struct bt_archive_input in = {bt_archive_read_entry, a};
-            if ((ret = extract_job(im, &im->jobs[i], &in)) < 0)
+            if ((ret = extract_job(im, &im->jobs[i], &in)) < 0 ||
+                (ret = copy_result(im, &im->jobs[i], name)) < 0)
                 goto out;
-            copy_result(im, &im->jobs[i], name);
             break;
         }
     }

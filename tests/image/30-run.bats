@@ -94,6 +94,13 @@ check_layered() {
     assert_match "$err" "no such image: nosuch"
     tar -C "$BUSYBOX_ROOTFS" -cf "$BT_TMP/flat.tar" .
     bottle_image import "$BT_TMP/flat.tar" bb
+    # A run that fails before the shim starts leaves no container storage behind.
+    for driver in overlay copy; do
+        run_image --storage $driver -u nosuchuser bb true
+        assert_eq "$status" 125
+        assert_one_line "$err"
+        [[ ! -e $BOTTLE_ROOT/containers/$NAME ]]
+    done
     capture run_timeout 30 "$BOTTLE" run -d --name "$NAME" --storage overlay bb -- sh -c 'echo hi'
     assert_eq "$status" 0 "$err"
     wait_for 10 test -e "$BOTTLE_STATE/containers/$NAME/exit"

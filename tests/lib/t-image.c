@@ -44,9 +44,7 @@ static void make_tar(const char *path, bool gzip, const char *const *specs)
             archive_entry_set_filetype(e, AE_IFLNK);
             archive_entry_set_symlink(e, target);
             break;
-        default:
-            archive_entry_set_filetype(e, AE_IFREG);
-            archive_entry_set_size(e, 3);
+        default: archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_size(e, 3);
         }
         archive_write_header(a, e);
         if (**specs == 'f')
@@ -102,9 +100,9 @@ static void test_extract(void)
     char tar[PATH_MAX], dest[PATH_MAX], path[PATH_MAX + 64];
     snprintf(tar, sizeof(tar), "%s/layer.tar.gz", tmp);
     snprintf(dest, sizeof(dest), "%s/layer", tmp);
-    static const char *const specs[] = {"d:etc",     "f:etc/keep",          "f:etc/.wh.gone",
-                                        "d:opq",     "f:opq/.wh..wh..opq",  "f:opq/new",
-                                        "f:/abs",    NULL};
+    static const char *const specs[] = {
+        "d:etc",  "f:etc/keep", "f:etc/.wh.gone", "d:opq", "f:opq/.wh..wh..opq", "f:opq/new",
+        "f:/abs", NULL};
     make_tar(tar, true, specs);
     struct bt_archive_stats stats;
     struct bt_err err = {0};
@@ -177,8 +175,8 @@ static void test_hostile(void)
     snprintf(dest, sizeof(dest), "%s/dots", tmp);
     static const char *const dots[] = {"f:a/../../escape", NULL};
     make_tar(tar, false, dots);
-    ok(extract(tar, dest, &stats, &err) == -EINVAL && strstr(err.msg, "'..'"),
-       "'..' refused: %s", err.msg);
+    ok(extract(tar, dest, &stats, &err) == -EINVAL && strstr(err.msg, "'..'"), "'..' refused: %s",
+       err.msg);
     char path[PATH_MAX + 16];
     snprintf(path, sizeof(path), "%s/escape", tmp);
     ok(access(path, F_OK) < 0, "nothing escaped");
