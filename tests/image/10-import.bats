@@ -57,6 +57,21 @@ load lib
     assert_eq "$(ls "$BOTTLE_ROOT/layers/sha256" | wc -l)" 1
 }
 
+@test "import: an OCI layout with zstd layers (skopeo --dest-compress-format zstd)" {
+    need_skopeo
+    oci_busybox "$BT_TMP/oci" v1
+    capture skopeo copy -q --dest-compress --dest-compress-format zstd "oci:$BT_TMP/oci:v1" \
+        "oci:$BT_TMP/zoci:v1"
+    [[ $status -eq 0 ]] || skip "this skopeo cannot write zstd layers: $err"
+    jq -e '.layers[0].mediaType | test("zstd")' \
+        "$BT_TMP/zoci/blobs/sha256/$(jq -r '.manifests[0].digest' "$BT_TMP/zoci/index.json" | cut -d: -f2)"
+    bottle_image import "$BT_TMP/zoci" zimg
+    assert_eq "$status" 0 "$err"
+    assert_match "$out" "zimg \(oci-layout, 1 layers, 1 new\)"
+    capture run_timeout 30 "$BOTTLE" run --name "$NAME" --storage overlay zimg echo zstd-ok
+    assert_eq "$out" zstd-ok
+}
+
 @test "import: docker save classic (ID/layer.tar, symlinked duplicates) and the OCI-index layout" {
     python3 "$MKTAR" "$BT_TMP/l1.tar" d:etc f:etc/one:1 f:etc/gone:x
     python3 "$MKTAR" "$BT_TMP/l2.tar" f:etc/two:2 wh:etc/gone
@@ -128,4 +143,14 @@ load lib
     bottle_image gc
     assert_eq "$status" 0 "$err"
     [[ -z $(find "$BOTTLE_ROOT/tmp" "$BOTTLE_ROOT/layers/sha256" -mindepth 1) ]]
+}
+
+@test "import: progress on a terminal, none when stderr is a file" {
+    command -v script >/dev/null || skip "script (util-linux) missing"
+    tar -C "$BUSYBOX_ROOTFS" -cf "$BT_TMP/flat.tar" .
+    capture run_timeout 60 script -qec "$BOTTLE image import $BT_TMP/flat.tar tty" /dev/null
+    assert_eq "$status" 0 "$err"
+    assert_match "$out" "import .*: [0-9]+ MiB"
+    bottle_image import "$BT_TMP/flat.tar" notty
+    assert_eq "$err" ""
 }
