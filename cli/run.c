@@ -210,6 +210,8 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
     }
     if (container->rootfs && o->bundle)
         cli_die("run: --rootfs and --bundle exclude each other");
+    if (!o->image && o->storage && (!strcmp(o->storage, "copy") || !strcmp(o->storage, "auto")))
+        cli_die("run: --storage %s takes an IMAGE (--rootfs: dir, overlay or btrfs)", o->storage);
     if (optind < argc) {
         container->command = (const char *const *)(argv + optind);
         container->command_count = (size_t)(argc - optind);
