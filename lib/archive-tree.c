@@ -186,6 +186,16 @@ static int write_one(struct writer *w, int dir_fd, const char *rel, const char *
             archive_entry_free(e);
             return bt_err_sys(w->err, errno, "open %s", path);
         }
+        /* With redirect_dir or metacopy on, an upper dir entry may stand for data that is
+         * only in a lower layer: such a tree is no layer on its own. */
+        if (fgetxattr(fd, "trusted.overlay.redirect", NULL, 0) >= 0 ||
+            fgetxattr(fd, "trusted.overlay.metacopy", NULL, 0) >= 0) {
+            archive_entry_free(e);
+            return bt_err_msg(w->err, ENOTSUP,
+                              "%s: an overlayfs redirect or metacopy (mounted with redirect_dir "
+                              "or metacopy on), which makes no layer",
+                              path);
+        }
         copy_xattrs(fd, -1, e);
     }
     ret = header(w, e);
