@@ -187,6 +187,7 @@ format:
 bench: all rootfs
 	bench/init/run $(BUILD)
 	bench/start/run $(BUILD)
+	bench/images/run $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
