@@ -391,7 +391,9 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
     if (o.detach) {
         if (o.image)
             cli_run_image_keep(); /* the shim removes what it fails to start */
-        return start_detached(shim, (char **)args, ready, container->name);
+        int ret = start_detached(shim, (char **)args, ready, container->name);
+        bt_image_free(&image.image);
+        return ret;
     }
     execv(shim, (char **)args);
     int saved = errno;
