@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "archive-tar.h"
@@ -360,6 +361,24 @@ out:
     return ret;
 }
 
+/* The entry of a multi-platform index for this machine (linux and its architecture), else
+ * the first one. */
+static json_object *pick_platform(json_object *list)
+{
+    struct utsname u;
+    const char *arch = "amd64";
+    if (uname(&u) == 0 && strcmp(u.machine, "x86_64") != 0)
+        arch = strcmp(u.machine, "aarch64") == 0 ? "arm64" : u.machine;
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        json_object *entry = json_object_array_get_idx(list, i);
+        json_object *platform = json_object_object_get(entry, "platform");
+        const char *os = str(platform, "os"), *cpu = str(platform, "architecture");
+        if (os && cpu && strcmp(os, "linux") == 0 && strcmp(cpu, arch) == 0)
+            return entry;
+    }
+    return json_object_array_get_idx(list, 0);
+}
+
 static int plan_oci(struct import *im)
 {
     int ret = 0;
@@ -371,7 +390,7 @@ static int plan_oci(struct import *im)
     /* An index may point at another index (skopeo, multi-platform): follow the first entry. */
     for (int depth = 0; depth < 4; depth++) {
         json_object *list = array(index, "manifests");
-        descriptor = list ? json_object_array_get_idx(list, 0) : NULL;
+        descriptor = list ? pick_platform(list) : NULL;
         if (!descriptor) {
             ret = bt_err_msg(im->err, EINVAL, "%s: the index lists no manifest", im->src.file);
             goto out;

@@ -154,3 +154,25 @@ load lib
     bottle_image import "$BT_TMP/flat.tar" notty
     assert_eq "$err" ""
 }
+
+@test "import: a multi-platform index gives this machine's image" {
+    need_umoci
+    [[ $(uname -m) == x86_64 ]] || skip "the test names amd64 as this machine"
+    oci_busybox "$BT_TMP/oci" other --config.cmd echo --config.cmd arm64
+    umoci new --image "$BT_TMP/oci:native"
+    umoci unpack --image "$BT_TMP/oci:native" "$BT_TMP/unpack" >/dev/null
+    cp -a "$BUSYBOX_ROOTFS/." "$BT_TMP/unpack/rootfs/"
+    umoci repack --image "$BT_TMP/oci:native" "$BT_TMP/unpack" >/dev/null
+    umoci config --image "$BT_TMP/oci:native" --config.cmd echo --config.cmd amd64
+    # One index, the foreign platform first.
+    jq -c '.manifests |= (map(. + {platform: {os: "linux", architecture:
+        (if .annotations["org.opencontainers.image.ref.name"] == "other" then "arm64"
+         else "amd64" end)}}) | sort_by(.platform.architecture) | reverse)' \
+        "$BT_TMP/oci/index.json" >"$BT_TMP/index.json"
+    mv "$BT_TMP/index.json" "$BT_TMP/oci/index.json"
+    assert_eq "$(jq -r '.manifests[0].platform.architecture' "$BT_TMP/oci/index.json")" arm64
+    bottle_image import "$BT_TMP/oci" multi
+    assert_eq "$status" 0 "$err"
+    capture run_timeout 30 "$BOTTLE" run --name "$NAME" --storage overlay multi
+    assert_eq "$out" amd64
+}
