@@ -85,4 +85,11 @@ int bt_archive_write_tree(const char *dir, int out_fd, char digest[BT_DIGEST_LEN
  * flatten an image for the copy and btrfs drivers. Returns 0 or -errno. */
 int bt_archive_apply_tree(const char *layer, const char *dest, struct bt_err *err);
 
+/* Writes into the empty directory OUT, as a layer tree (store format), how the flat tree
+ * CHANGED differs from the flat tree BASE: new and changed entries (type, mode, owner, size,
+ * mtime, symlink target), and a whiteout for each entry BASE has and CHANGED lost. Used to
+ * commit containers of the copy and btrfs drivers. Returns 0 or -errno. */
+int bt_archive_diff_tree(const char *base, const char *changed, const char *out,
+                         struct bt_err *err);
+
 #endif

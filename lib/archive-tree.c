@@ -472,3 +472,119 @@ int bt_archive_apply_tree(const char *layer, const char *dest, struct bt_err *er
     free(ap.links);
     return ret;
 }
+
+/* ---- a flat tree against its base: the differences as a layer tree ---- */
+
+static bool same_entry(int base_dir, const struct stat *b, int changed_dir, const struct stat *c,
+                       const char *name)
+{
+    if ((b->st_mode & S_IFMT) != (c->st_mode & S_IFMT) || b->st_mode != c->st_mode ||
+        b->st_uid != c->st_uid || b->st_gid != c->st_gid)
+        return false;
+    if (S_ISDIR(c->st_mode))
+        return true; /* a directory's mtime changes with its entries: those are compared */
+    if (b->st_size != c->st_size || b->st_rdev != c->st_rdev ||
+        b->st_mtim.tv_sec != c->st_mtim.tv_sec || b->st_mtim.tv_nsec != c->st_mtim.tv_nsec)
+        return false;
+    if (S_ISLNK(c->st_mode)) {
+        char t1[PATH_MAX], t2[PATH_MAX];
+        ssize_t n1 = readlinkat(base_dir, name, t1, sizeof(t1));
+        ssize_t n2 = readlinkat(changed_dir, name, t2, sizeof(t2));
+        return n1 == n2 && n1 >= 0 && memcmp(t1, t2, (size_t)n1) == 0;
+    }
+    return true;
+}
+
+static bool dir_empty(int fd)
+{
+    struct dirent **list;
+    int n = sorted_entries(fd, &list);
+    for (int i = 0; i < n; i++)
+        free(list[i]);
+    if (n >= 0)
+        free(list);
+    return n == 2;
+}
+
+static int diff_dir(struct applier *ap, int base_dir, int changed_dir, int out_dir, const char *rel)
+{
+    struct bt_err *err = ap->err;
+    struct dirent **list;
+    int n = sorted_entries(changed_dir, &list), ret = 0;
+    if (n < 0)
+        return bt_err_sys(err, -n, "read the directory %s", rel[0] ? rel : ".");
+    for (int i = 0; i < n && ret == 0; i++) {
+        const char *name = list[i]->d_name;
+        struct stat c, b;
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s%s%s", rel, rel[0] ? "/" : "", name);
+        if (dot(name))
+            continue;
+        if (fstatat(changed_dir, name, &c, AT_SYMLINK_NOFOLLOW) < 0) {
+            ret = bt_err_sys(err, errno, "stat %s", path);
+            break;
+        }
+        bool in_base = base_dir >= 0 && fstatat(base_dir, name, &b, AT_SYMLINK_NOFOLLOW) == 0;
+        if (!S_ISDIR(c.st_mode)) {
+            if (!in_base || !same_entry(base_dir, &b, changed_dir, &c, name))
+                ret = apply_one(ap, changed_dir, out_dir, rel, name);
+            continue;
+        }
+        cleanup_close int from = openat(changed_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        cleanup_close int base = in_base && S_ISDIR(b.st_mode)
+                                     ? openat(base_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+                                     : -1;
+        if (from < 0 || mkdirat(out_dir, name, 0700) < 0) {
+            ret = bt_err_sys(err, errno, "diff %s", path);
+            break;
+        }
+        cleanup_close int to = openat(out_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        if (to < 0) {
+            ret = bt_err_sys(err, errno, "open %s", path);
+            break;
+        }
+        if ((ret = diff_dir(ap, base, from, to, path)) < 0)
+            break;
+        if (base >= 0 && same_entry(base_dir, &b, changed_dir, &c, name) && dir_empty(to)) {
+            unlinkat(out_dir, name, AT_REMOVEDIR); /* nothing changed in it */
+            continue;
+        }
+        if (fchown(to, c.st_uid, c.st_gid) < 0 || fchmod(to, c.st_mode & 07777) < 0)
+            ret = bt_err_sys(err, errno, "chown/chmod %s", path);
+        copy_xattrs(from, to, NULL);
+    }
+    for (int i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+    if (ret < 0 || base_dir < 0)
+        return ret;
+    /* What the base has and the tree lost: whiteouts. */
+    n = sorted_entries(base_dir, &list);
+    if (n < 0)
+        return bt_err_sys(err, -n, "read the base directory %s", rel[0] ? rel : ".");
+    for (int i = 0; i < n; i++) {
+        const char *name = list[i]->d_name;
+        struct stat st;
+        if (ret == 0 && !dot(name) && fstatat(changed_dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+            errno == ENOENT && mknodat(out_dir, name, S_IFCHR | 0, makedev(0, 0)) < 0)
+            ret = bt_err_sys(err, errno, "whiteout %s%s%s", rel, rel[0] ? "/" : "", name);
+        free(list[i]);
+    }
+    free(list);
+    return ret;
+}
+
+int bt_archive_diff_tree(const char *base, const char *changed, const char *out, struct bt_err *err)
+{
+    cleanup_close int base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_close int changed_fd = open(changed, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_close int out_fd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (base_fd < 0 || changed_fd < 0 || out_fd < 0)
+        return bt_err_sys(err, errno, "open %s, %s or %s", base, changed, out);
+    struct applier ap = {.dest_root = out_fd, .err = err};
+    int ret = diff_dir(&ap, base_fd, changed_fd, out_fd, "");
+    for (size_t i = 0; i < ap.n_links; i++)
+        free(ap.links[i].path);
+    free(ap.links);
+    return ret;
+}

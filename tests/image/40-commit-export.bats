@@ -33,15 +33,43 @@ load lib
     assert_clean
 }
 
-@test "commit: refused for a container without an overlay upper dir" {
+# commit_and_check DRIVER: a container's write and deletion, committed, are all the new layer
+# holds, and a container of the new image sees them.
+commit_and_check() {
+    local driver=$1
+    capture run_timeout 30 "$BOTTLE" run -d --name "$NAME" --storage "$driver" base -- \
+        sh -c 'rm /bin/ls; mkdir -p /srv && echo data >/srv/file'
+    assert_eq "$status" 0 "$err"
+    wait_for 10 test -e "$BOTTLE_STATE/containers/$NAME/exit"
+    capture run_timeout 60 "$BOTTLE" commit "$NAME" "committed-$driver"
+    assert_eq "$status" 0 "$err"
+    local top
+    top=$(jq -r '.layers[1]' "$BOTTLE_ROOT/images/committed-$driver.json" | cut -d: -f2)
+    assert_eq "$(cd "$BOTTLE_ROOT/layers/sha256/$top/tree" && find . | sort | tr '\n' ' ')" \
+        ". ./bin ./bin/ls ./srv ./srv/file "
+    [[ -c $BOTTLE_ROOT/layers/sha256/$top/tree/bin/ls ]]
+    [[ ! -e $BOTTLE_ROOT/containers/$NAME/commit-diff && ! -e $BOTTLE_ROOT/containers/$NAME/commit-base ]]
+    capture run_timeout 30 "$BOTTLE" rm "$NAME"
+    capture run_timeout 30 "$BOTTLE" run --name "$NAME" --storage "$driver" "committed-$driver" \
+        sh -c 'cat /srv/file; ls /bin/ls 2>&1'
+    assert_match "$out" "^data"
+    assert_match "$out" "No such file"
+}
+
+@test "commit: a copy container, compared with its image" {
     tar -C "$BUSYBOX_ROOTFS" -cf "$BT_TMP/flat.tar" .
     bottle_image import "$BT_TMP/flat.tar" base
-    capture run_timeout 30 "$BOTTLE" run -d --name "$NAME" --storage copy base -- true
-    wait_for 10 test -e "$BOTTLE_STATE/containers/$NAME/exit"
-    capture run_timeout 60 "$BOTTLE" commit "$NAME" committed
-    assert_eq "$status" 125
-    assert_match "$err" "commit needs overlay"
-    capture run_timeout 30 "$BOTTLE" rm "$NAME"
+    commit_and_check copy
+    assert_clean
+}
+
+@test "commit: a btrfs container, compared with its image's subvolume" {
+    btrfs_setup
+    export BOTTLE_ROOT=$BT_TMP/btrfs/root
+    tar -C "$BUSYBOX_ROOTFS" -cf "$BT_TMP/flat.tar" .
+    bottle_image import "$BT_TMP/flat.tar" base
+    commit_and_check btrfs
+    btrfs_teardown
     assert_clean
 }
 
