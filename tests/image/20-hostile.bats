@@ -150,3 +150,16 @@ setup() {
     python3 "$MKIMAGE" "$BT_TMP/img.tar" app "$BT_TMP/l1.tar" "$BT_TMP/l2.tar"
     import_fails "$BT_TMP/img.tar" "'\.\.' in the name"
 }
+
+@test "hostile: an OCI layout directory whose blob links out of it is refused" {
+    need_umoci
+    oci_busybox "$BT_TMP/oci" v1
+    local manifest layer
+    manifest=$(jq -r '.manifests[0].digest' "$BT_TMP/oci/index.json" | cut -d: -f2)
+    layer=$(jq -r '.layers[0].digest' "$BT_TMP/oci/blobs/sha256/$manifest" | cut -d: -f2)
+    cp "$BT_TMP/oci/blobs/sha256/$layer" "$BT_TMP/victim/layer"
+    rm "$BT_TMP/oci/blobs/sha256/$layer"
+    # The same bytes, but outside the layout: refused all the same.
+    ln -s "$BT_TMP/victim/layer" "$BT_TMP/oci/blobs/sha256/$layer"
+    import_fails "$BT_TMP/oci" "layer blobs/sha256/$layer"
+}
