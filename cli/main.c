@@ -25,6 +25,8 @@ static const char usage[] = "Usage: bottle [--root DIR] [--state DIR] COMMAND [A
                             "  rm       remove a container\n"
                             "  start, stop, restart NAME   a service of bottled\n"
                             "  events   stream bottled's events\n"
+                            "  image    import, ls, rm, gc, export images\n"
+                            "  commit   a container's changes as a new image\n"
                             "\n"
                             "Run 'bottle COMMAND -h' for a command's options.\n";
 
@@ -70,6 +72,7 @@ static const struct {
     {"inspect", cli_cmd_inspect}, {"rm", cli_cmd_rm},           {"start", cli_cmd_start},
     {"stop", cli_cmd_stop},       {"restart", cli_cmd_restart}, {"events", cli_cmd_events},
     {"apply", cli_cmd_apply},
+    {"image", cli_cmd_image},     {"commit", cli_cmd_commit},
 };
 
 int main(int argc, char **argv)
