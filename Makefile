@@ -164,7 +164,7 @@ TEST_USES_rootfs := mount
 TEST_USES_spec := jsonread jsontext spec-value spec-process spec-mounts spec-linux spec-default mount
 TEST_USES_cgroup := cgroup-limits cgroup-freeze cgroup-events
 TEST_USES_svcspec := jsonread jsontext svcspec-value svcspec-service svcspec-net svcspec-json procattr
-TEST_USES_net-config := spec $(TEST_USES_spec)
+TEST_USES_net-config := spec $(TEST_USES_spec) net-ipam net-resolv
 TEST_USES_bundle := spec $(TEST_USES_spec) svcspec $(TEST_USES_svcspec) caps name net-config
 .SECONDEXPANSION:
 # (No % inside the $$ expansions: make would substitute the stem for it first.)

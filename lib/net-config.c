@@ -20,8 +20,7 @@ bool bt_net_valid_ifname(const char *name)
     size_t len = strlen(name);
     if (len == 0 || len > 15 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return false;
-    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
-           len;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;
 }
 
 /* A decimal port 1..65535 in TEXT, or -1. */
@@ -100,8 +99,7 @@ static int parse_ports(const char *text, struct bt_net_config *config, struct bt
     char *save = NULL;
     for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         if (config->ports_len == BT_NET_PORTS_MAX)
-            return bt_err_msg(err, E2BIG, "org.bottle.ports: more than %d ports",
-                              BT_NET_PORTS_MAX);
+            return bt_err_msg(err, E2BIG, "org.bottle.ports: more than %d ports", BT_NET_PORTS_MAX);
         struct bt_net_port *port = &config->ports[config->ports_len];
         int ret = bt_net_parse_port(item, port, err);
         if (ret < 0)

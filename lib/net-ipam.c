@@ -103,8 +103,7 @@ static int leases_write(const char *dir, const char *bridge, const struct leases
     fprintf(f, "%s -next\n", inet_ntop(AF_INET, &in, address, sizeof(address)));
     for (size_t i = 0; i < l->len; i++) {
         in.s_addr = htonl(l->items[i].address);
-        fprintf(f, "%s %s\n", inet_ntop(AF_INET, &in, address, sizeof(address)),
-                l->items[i].id);
+        fprintf(f, "%s %s\n", inet_ntop(AF_INET, &in, address, sizeof(address)), l->items[i].id);
     }
     if (fflush(f) != 0 || fsync(fileno(f)) < 0 || rename(tmp, path) < 0) {
         int saved = errno;

@@ -36,7 +36,7 @@ struct bt_net_port {
 /* What a container asks for. Addresses are in network byte order. */
 struct bt_net_config {
     enum bt_net_mode mode;
-    char bridge[16];  /* IFNAMSIZ */
+    char bridge[16];       /* IFNAMSIZ */
     struct in_addr subnet; /* the network address */
     int prefix;            /* 8..30 */
     struct bt_net_port ports[BT_NET_PORTS_MAX];
@@ -61,8 +61,7 @@ struct bt_net_record {
 int bt_net_parse_port(const char *text, struct bt_net_port *port, struct bt_err *err);
 
 /* Parses "A.B.C.D/N" (N 8..30) into a network address and prefix (host bits must be zero). */
-int bt_net_parse_subnet(const char *text, struct in_addr *subnet, int *prefix,
-                        struct bt_err *err);
+int bt_net_parse_subnet(const char *text, struct in_addr *subnet, int *prefix, struct bt_err *err);
 
 /* True when NAME is a usable interface name (1..15 of [A-Za-z0-9_.-]). */
 bool bt_net_valid_ifname(const char *name);

@@ -15,7 +15,7 @@
 
 /* One container per shim: its network lives here rather than in struct shim_container. */
 static struct {
-    bool bridge;   /* prepare made a record: down must run */
+    bool bridge; /* prepare made a record: down must run */
     char files[3][600];
 } net;
 
@@ -48,14 +48,13 @@ int shim_net_prepare(struct shim_container *container, struct bt_err *err)
         return ret;
     }
     net.bridge = true;
-    const char *hostname = container->spec->hostname ? container->spec->hostname
-                                                     : container->options->id;
+    const char *hostname =
+        container->spec->hostname ? container->spec->hostname : container->options->id;
     ret = bt_net_write_files(container->state_dir, NULL, hostname, record.address, err);
     if (ret < 0)
         return ret;
     for (int i = 0; i < 3; i++)
-        snprintf(net.files[i], sizeof(net.files[i]), "%s/%s", container->state_dir,
-                 file_names[i]);
+        snprintf(net.files[i], sizeof(net.files[i]), "%s/%s", container->state_dir, file_names[i]);
     return 0;
 }
 
