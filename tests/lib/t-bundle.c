@@ -853,7 +853,7 @@ static void test_write(void)
 
 int main(void)
 {
-    plan(12 + 28 + 1 + 1 + 21 + 21 + 6 + 7 + 7);
+    plan(12 + 28 + 1 + 1 + 21 + 23 + 6 + 6 + 7);
     tap_alarm(60);
     umask(022);
     setup();
