@@ -148,6 +148,7 @@ int bt_net_link_bridge(const struct bt_net_config *config, struct bt_err *err)
     int ret = talk(nl, nlh);
     if (ret < 0 && ret != -EEXIST)
         return bt_err_sys(err, -ret, "create the bridge %s", config->bridge);
+    bool created = ret == 0;
     int index = (int)if_nametoindex(config->bridge);
     if (index == 0)
         return bt_err_sys(err, errno, "bridge %s", config->bridge);
@@ -164,7 +165,7 @@ int bt_net_link_bridge(const struct bt_net_config *config, struct bt_err *err)
     ret = write_sysctl(path, "1", err);
     if (ret == 0)
         ret = write_sysctl("/proc/sys/net/ipv4/ip_forward", "1", err);
-    return ret;
+    return ret < 0 ? ret : created;
 }
 
 int bt_net_link_container(const struct bt_net_record *record, int netns_fd, struct bt_err *err)

@@ -25,7 +25,9 @@ static int bridge_up(void *arg)
 {
     struct bridge_job *job = arg;
     int ret = bt_net_link_bridge(job->config, job->err);
-    return ret < 0 ? ret : bt_net_nft_bridge(job->config, job->err);
+    /* The table is made with the bridge (a bridge outlives its containers only while one of
+     * them holds a lease, and both go together): one nftables transaction less per start. */
+    return ret <= 0 ? ret : bt_net_nft_bridge(job->config, job->err);
 }
 
 int bt_net_up(const struct bt_net_record *record, const char *netns_path, struct bt_err *err)
@@ -77,7 +79,8 @@ int bt_net_down(const char *state_dir, struct bt_err *err)
     int first = bt_net_link_delete(record.veth, &step);
     if (first < 0)
         *err = step;
-    if ((ret = bt_net_nft_delete(record.table, &step)) < 0 && first == 0)
+    /* A container without published ports has no table (bt_net_up makes none). */
+    if (record.config.ports_len && (ret = bt_net_nft_delete(record.table, &step)) < 0 && first == 0)
         first = ret, *err = step;
     size_t left = 1;
     if (record.leases_dir[0] &&

@@ -131,7 +131,8 @@ int bt_net_reconcile(const char *state_root, struct bt_err *err);
 /* ---- net-link.c (libmnl) and net-nft.c (libnftables): only bottle-net links them ---- */
 
 /* Makes the bridge (when missing) with the subnet's .1 as its address, up, with
- * route_localnet on (published ports reached from 127.0.0.1), and ip_forward on. */
+ * route_localnet on (published ports reached from 127.0.0.1), and ip_forward on. Returns 1
+ * when it created the bridge, 0 when it was there, or -errno. */
 int bt_net_link_bridge(const struct bt_net_config *config, struct bt_err *err);
 
 /* Creates the veth pair RECORD->veth (on the bridge, up) / eth0 in the netns NETNS_FD, then in

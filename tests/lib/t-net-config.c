@@ -30,12 +30,11 @@ static void test_ports(void)
     struct bt_net_port p;
     struct bt_err err = {0};
     is_int(bt_net_parse_port("8080:80", &p, &err), 0, "8080:80 parses");
-    ok(p.host_port == 8080 && p.container_port == 80 && !p.udp && !p.host_ip[0],
-       "8080:80 fields");
+    ok(p.host_port == 8080 && p.container_port == 80 && !p.udp && !p.host_ip[0], "8080:80 fields");
     is_int(bt_net_parse_port("127.0.0.1:53:5353/udp", &p, &err), 0, "IP:HOST:CONTAINER/udp");
     ok(p.udp && strcmp(p.host_ip, "127.0.0.1") == 0 && p.container_port == 5353, "its fields");
-    static const char *const bad[] = {"80", "0:80", "80:65536", "a:80", "1.2.3:80:80",
-                                      "80:80/sctp", ":80", "80:"};
+    static const char *const bad[] = {"80",          "0:80",       "80:65536", "a:80",
+                                      "1.2.3:80:80", "80:80/sctp", ":80",      "80:"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         bt_err_clear(&err);
         ok(bt_net_parse_port(bad[i], &p, &err) == -EINVAL && strstr(err.msg, bad[i]),
@@ -65,8 +64,8 @@ static void test_annotations(void)
     struct bt_spec_kv kv[3] = {{"org.bottle.network", "bridge"},
                                {"org.bottle.ports", "8080:80,53:53/udp"},
                                {"org.bottle.bridge", "br-x"}};
-    struct bt_spec spec = {.namespaces = &ns, .namespaces_len = 1, .annotations = kv,
-                           .annotations_len = 3};
+    struct bt_spec spec = {
+        .namespaces = &ns, .namespaces_len = 1, .annotations = kv, .annotations_len = 3};
     struct bt_net_config c;
     struct bt_err err = {0};
     setenv("BOTTLE_SUBNET", "10.250.0.0/24", 1);
