@@ -194,6 +194,7 @@ format:
 bench: all rootfs
 	bench/init/run $(BUILD)
 	bench/start/run $(BUILD)
+	bench/net/run $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
