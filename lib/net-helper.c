@@ -53,8 +53,11 @@ int bt_net_helper_run(const char *const *argv, struct bt_err *err)
     if (pid == 0) {
         dup2(pipefd[1], 2);
         execv(path, (char *const *)argv);
-        dprintf(2, "exec %s: %s\n", path, strerror(errno));
-        _exit(125);
+        /* No stdio between fork and exec: a fixed message, the path told by the parent. */
+        static const char msg[] = "bottle-net: cannot execute it\n";
+        if (write(2, msg, sizeof(msg) - 1) < 0)
+            _exit(127);
+        _exit(127);
     }
     close(pipefd[1]);
     char out[4096];
@@ -92,6 +95,8 @@ int bt_net_helper_run(const char *const *argv, struct bt_err *err)
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return bt_err_msg(err, ENOENT, "cannot execute %s", path);
     if (last && strncmp(last, "bottle-net: ", 12) == 0)
         last += 12;
     return bt_err_msg(err, EIO, "%s", last ? last : "bottle-net failed without a word");
