@@ -205,6 +205,7 @@ int main(void)
     char dir[] = "/tmp/t-net-XXXXXX";
     if (!mkdtemp(dir))
         return 1;
+    plan(43);
     test_ports();
     test_subnets();
     test_annotations();
