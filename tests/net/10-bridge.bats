@@ -140,3 +140,14 @@ load lib
     assert_match "$out" "inet $SUBNET_PREFIX\.[0-9]+/24"
     assert_net_clean "$NAME"
 }
+
+@test "bottle rm of a container whose shim died removes its network" {
+    net_start "$NAME" --network bridge -p 18091:80 -- sleep 60
+    ip link show "$(net_veth_of "$NAME")" >/dev/null
+    net_kill_shims
+    wait_for 5 test ! -e "/proc/$(<"$BOTTLE_STATE/containers/$NAME/shim.pid")"
+    capture run_timeout 30 "$BOTTLE" rm "$NAME"
+    assert_eq "$status" 0
+    assert_net_clean "$NAME"
+    assert_clean
+}
