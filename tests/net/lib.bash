@@ -41,6 +41,13 @@ net_teardown() {
     for table in $(net_our_tables); do
         nft delete table ip "$table" 2>/dev/null
     done
+    # Named netns of containers whose shim was killed ($NAME is shim_teardown's, $NAME-* ours).
+    local ns
+    for ns in /run/netns/"$NAME"-*; do
+        [[ -e $ns ]] || continue
+        umount -l "$ns" 2>/dev/null
+        rm -f "$ns"
+    done
     if [[ -n ${OTHER_NS:-} ]]; then
         ip netns del "$OTHER_NS" 2>/dev/null
         ip link del "$OTHER_VETH" 2>/dev/null
@@ -94,8 +101,8 @@ assert_net_clean() {
     local left=() name veth
     for name; do
         veth=$(net_veth_of "$name")
+        [[ -e /run/netns/$name ]] && left+=("netns /run/netns/$name")
         ip link show "$veth" &>/dev/null && left+=("link $veth")
-        [[ -e /run/netns/$name ]] && left+=("netns $name")
     done
     ip link show "$BRIDGE" &>/dev/null && left+=("bridge $BRIDGE")
     local tables
