@@ -314,8 +314,8 @@ static int set_network_annotations(json_object *spec, const struct bt_bundle_opt
                           o->ports[0]);
     if (!bridge && !(o->network && strncmp(o->network, "container:", 10) == 0))
         return 0;
-    json_object *annotations = json_object_new_object();
-    json_object_object_add(spec, "annotations", annotations);
+    /* Added to, never replaced: other features (readiness) put their annotations there too. */
+    json_object *annotations = get_or_add(spec, "annotations");
     json_object_object_add(annotations, "org.bottle.network", json_object_new_string(o->network));
     if (!bridge)
         return 0;
