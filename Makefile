@@ -29,9 +29,9 @@ endif
 
 # Debian packages that building, testing, benchmarking and the demo need.
 DEPS_BUILD := build-essential pkg-config musl-tools libuv1-dev libjson-c-dev libcap-ng-dev \
-              clang-format libarchive-dev libssl-dev
+              clang-format libarchive-dev libssl-dev libmnl-dev libnftables-dev
 DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static btrfs-progs strace \
-              umoci skopeo zstd jq redis-server redis-tools
+              umoci skopeo zstd jq redis-server redis-tools nftables
 DEPS_BENCH := tini dumb-init catatonit hyperfine crun runc conmon
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
@@ -44,6 +44,11 @@ PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 IMAGE_LIBS:= $(shell pkg-config --libs libarchive libcrypto 2>/dev/null)
 UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS   := $(shell pkg-config --libs libuv 2>/dev/null)
+# Only bottle-net links these: libnftables exists only as a shared library (bottle-shim is
+# static), and it keeps netlink and nftables out of every other program.
+NET_PKGS  := libmnl libnftables
+NET_CFLAGS:= $(shell pkg-config --cflags $(NET_PKGS) 2>/dev/null)
+NET_LIBS  := $(shell pkg-config --libs $(NET_PKGS) 2>/dev/null)
 LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIBBOTTLE := $(BUILD)/lib/libbottle.a
@@ -78,9 +83,11 @@ CLI_SRC    := $(wildcard cli/*.c)
 CLI_BIN    := $(if $(CLI_SRC),$(BUILD)/bin/bottle)
 SUP_SRC    := $(wildcard supervisor/*.c)
 SUP_BIN    := $(if $(SUP_SRC),$(BUILD)/bin/bottled)
+NET_SRC    := $(wildcard net/*.c)
+NET_BIN    := $(if $(NET_SRC),$(BUILD)/bin/bottle-net)
 
 ROOTFS     := $(BUILD)/rootfs/busybox
-BINS       := $(INIT_BIN) $(SHIM_BIN) $(CLI_BIN) $(SUP_BIN)
+BINS       := $(INIT_BIN) $(SHIM_BIN) $(CLI_BIN) $(SUP_BIN) $(NET_BIN)
 
 .PHONY: all help deps deps-bench check check-unit check-format format bench demo rootfs \
         install uninstall clean
@@ -105,7 +112,7 @@ deps-bench:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(NET_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # Only bottled includes <uv.h>.
 $(BUILD)/obj/supervisor/%.o: supervisor/%.c
@@ -125,6 +132,10 @@ $(BUILD)/bin/bottle-shim: $(SHIM_SRC:%.c=$(BUILD)/obj/%.o) $(LIBBOTTLE)
 $(BUILD)/bin/bottle: $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(LIBBOTTLE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(IMAGE_LIBS)
+
+$(BUILD)/bin/bottle-net: $(NET_SRC:%.c=$(BUILD)/obj/%.o) $(LIBBOTTLE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(NET_LIBS) $(PKG_LIBS)
 
 $(BUILD)/bin/bottled: $(SUP_SRC:%.c=$(BUILD)/obj/%.o) $(LIBBOTTLE)
 	@mkdir -p $(@D)
@@ -158,7 +169,8 @@ TEST_USES_cgroup := cgroup-limits cgroup-freeze cgroup-events
 TEST_USES_svcspec := jsonread jsontext svcspec-value svcspec-service svcspec-net svcspec-json procattr
 TEST_USES_archive-tar := archive-tree
 TEST_USES_image := image-store image-import image-export archive-tar archive-tree rootfs mount
-TEST_USES_bundle := spec $(TEST_USES_spec) svcspec $(TEST_USES_svcspec) caps
+TEST_USES_net-config := spec $(TEST_USES_spec) net-ipam net-resolv
+TEST_USES_bundle := spec $(TEST_USES_spec) svcspec $(TEST_USES_svcspec) caps name net-config
 .SECONDEXPANSION:
 # (No % inside the $$ expansions: make would substitute the stem for it first.)
 $(BUILD)/tests/lib/t-%: tests/lib/t-%.c $(CORE_OBJ) \
@@ -188,6 +200,7 @@ bench: all rootfs
 	bench/init/run $(BUILD)
 	bench/start/run $(BUILD)
 	bench/images/run $(BUILD)
+	bench/net/run $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

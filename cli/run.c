@@ -35,7 +35,10 @@ static const char usage[] =
     "  -v, --volume S:D[:ro]  bind mount host S at D (repeatable)\n"
     "      --tmpfs DIR     mount a tmpfs at DIR (repeatable)\n"
     "      --read-only     mount the root filesystem read-only\n"
-    "      --network none|host\n"
+    "      --network none|host|bridge|container:NAME\n"
+    "  -p, --publish [IP:]HOST:CONTAINER[/udp]  publish a port (bridge; repeatable)\n"
+    "      --bridge NAME   the bridge (default $BOTTLE_BRIDGE or bottle0)\n"
+    "      --subnet A.B.C.D/N  the bridge's subnet (default $BOTTLE_SUBNET or 10.88.0.0/16)\n"
     "      --cap-add C, --cap-drop C   capabilities (docker's names; ALL)\n"
     "      --userns        run in a new user namespace (root is host uid 100000)\n"
     "      --init-arg ARG  pass ARG to bottle-init (repeatable)\n"
@@ -95,9 +98,13 @@ static void push(const char **list, size_t *count, const char *item, const char 
     list[(*count)++] = item;
 }
 
+/* -p values (cli.h's options struct has no list for them). */
+static const char *run_ports[CLI_LIST_MAX];
+
 static void parse(struct cli_run_options *o, int argc, char **argv)
 {
     struct bt_bundle_options *container = &o->container;
+    container->ports = run_ports;
     container->env = o->env;
     container->ulimits = o->ulimits;
     container->volumes = o->volumes;
@@ -122,7 +129,9 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         O_RM,
         O_STORAGE,
         O_CGROUP_PARENT,
-        O_RESTART
+        O_RESTART,
+        O_BRIDGE,
+        O_SUBNET
     };
     static const struct option longopts[] = {
         {"name", required_argument, NULL, O_NAME},
@@ -143,6 +152,9 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         {"tmpfs", required_argument, NULL, O_TMPFS},
         {"read-only", no_argument, NULL, O_READONLY},
         {"network", required_argument, NULL, O_NETWORK},
+        {"publish", required_argument, NULL, 'p'},
+        {"bridge", required_argument, NULL, O_BRIDGE},
+        {"subnet", required_argument, NULL, O_SUBNET},
         {"cap-add", required_argument, NULL, O_CAPADD},
         {"cap-drop", required_argument, NULL, O_CAPDROP},
         {"userns", no_argument, NULL, O_USERNS},
@@ -156,7 +168,7 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
     };
     int opt;
     char *end;
-    while ((opt = getopt_long(argc, argv, "+dtie:w:u:m:v:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+dtie:w:u:m:v:p:h", longopts, NULL)) != -1) {
         switch (opt) {
         case O_NAME: container->name = optarg; break;
         case O_ROOTFS: container->rootfs = optarg; break;
@@ -184,10 +196,14 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         case O_TMPFS: push(o->tmpfs, &container->tmpfs_count, optarg, "--tmpfs"); break;
         case O_READONLY: container->read_only = true; break;
         case O_NETWORK:
-            if (strcmp(optarg, "none") != 0 && strcmp(optarg, "host") != 0)
-                cli_die("--network %s: only none and host are supported so far", optarg);
+            if (strcmp(optarg, "none") != 0 && strcmp(optarg, "host") != 0 &&
+                strcmp(optarg, "bridge") != 0 && strncmp(optarg, "container:", 10) != 0)
+                cli_die("--network %s: expected none, host, bridge or container:NAME", optarg);
             container->network = optarg;
             break;
+        case 'p': push(run_ports, &container->port_count, optarg, "-p"); break;
+        case O_BRIDGE: container->bridge = optarg; break;
+        case O_SUBNET: container->subnet = optarg; break;
         case O_CAPADD: push(o->cap_add, &container->cap_add_count, optarg, "--cap-add"); break;
         case O_CAPDROP: push(o->cap_drop, &container->cap_drop_count, optarg, "--cap-drop"); break;
         case O_USERNS: container->userns = true; break;

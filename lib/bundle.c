@@ -16,6 +16,8 @@
 
 #include "caps.h"
 #include "cleanup.h"
+#include "name.h"
+#include "net.h"
 #include "spec.h"
 #include "svcspec.h"
 
@@ -242,10 +244,23 @@ static int set_namespaces(json_object *linux_obj, const struct bt_bundle_options
                           struct bt_err *err)
 {
     json_object *list = get(linux_obj, "namespaces");
-    if (o->network && strcmp(o->network, "host") == 0)
+    if (o->network && strcmp(o->network, "host") == 0) {
         remove_where(list, "type", "network");
-    else if (o->network && strcmp(o->network, "none") != 0)
-        return bt_err_msg(err, EINVAL, "network %s: expected none or host", o->network);
+    } else if (o->network && strncmp(o->network, "container:", 10) == 0) {
+        const char *other = o->network + 10;
+        if (!bt_name_valid(other))
+            return bt_err_msg(err, EINVAL, "network %s: not a container name", o->network);
+        char path[128];
+        snprintf(path, sizeof(path), "/run/netns/%s", other);
+        remove_where(list, "type", "network");
+        json_object *ns = json_object_new_object();
+        json_object_object_add(ns, "type", json_object_new_string("network"));
+        json_object_object_add(ns, "path", json_object_new_string(path));
+        json_object_array_add(list, ns);
+    } else if (o->network && strcmp(o->network, "none") != 0 && strcmp(o->network, "bridge") != 0) {
+        return bt_err_msg(err, EINVAL, "network %s: expected none, host, bridge or container:NAME",
+                          o->network);
+    }
     if (o->userns) {
         json_object *ns = json_object_new_object();
         json_object_object_add(ns, "type", json_object_new_string("user"));
@@ -286,6 +301,54 @@ static void set_resources(json_object *linux_obj, const struct bt_bundle_options
         json_object *block_io = get_or_add(resources, "blockIO");
         json_object_object_add(block_io, "weight", json_object_new_int64(o->io_weight));
     }
+}
+
+/* The network config travels to the shim as annotations: config.json has no place for it. The
+ * ports are checked here so that a bad -p fails before anything starts. */
+static int set_network_annotations(json_object *spec, const struct bt_bundle_options *o,
+                                   struct bt_err *err)
+{
+    bool bridge = o->network && strcmp(o->network, "bridge") == 0;
+    if (!bridge && o->port_count)
+        return bt_err_msg(err, EINVAL, "-p %s: ports are published in bridge mode only",
+                          o->ports[0]);
+    if (!bridge && !(o->network && strncmp(o->network, "container:", 10) == 0))
+        return 0;
+    /* Added to, never replaced: other features (readiness) put their annotations there too. */
+    json_object *annotations = get_or_add(spec, "annotations");
+    json_object_object_add(annotations, "org.bottle.network", json_object_new_string(o->network));
+    if (!bridge)
+        return 0;
+    if (o->bridge) {
+        if (!bt_net_valid_ifname(o->bridge))
+            return bt_err_msg(err, EINVAL, "bridge %s: not a valid interface name", o->bridge);
+        json_object_object_add(annotations, "org.bottle.bridge", json_object_new_string(o->bridge));
+    }
+    if (o->subnet) {
+        struct in_addr subnet;
+        int prefix, ret = bt_net_parse_subnet(o->subnet, &subnet, &prefix, err);
+        if (ret < 0)
+            return ret;
+        json_object_object_add(annotations, "org.bottle.subnet", json_object_new_string(o->subnet));
+    }
+    if (o->port_count) {
+        char text[BT_NET_PORTS_MAX * 48];
+        size_t used = 0;
+        if (o->port_count > BT_NET_PORTS_MAX)
+            return bt_err_msg(err, E2BIG, "-p: more than %d ports", BT_NET_PORTS_MAX);
+        for (size_t i = 0; i < o->port_count; i++) {
+            struct bt_net_port port;
+            int ret = bt_net_parse_port(o->ports[i], &port, err);
+            if (ret < 0)
+                return bt_err_wrap(err, "-p");
+            used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%s", i ? "," : "",
+                                     o->ports[i]);
+            if (used >= sizeof(text))
+                return bt_err_msg(err, E2BIG, "-p: too long");
+        }
+        json_object_object_add(annotations, "org.bottle.ports", json_object_new_string(text));
+    }
+    return 0;
 }
 
 static int build(const struct bt_bundle_options *o, const struct words *words, char **out,
@@ -359,6 +422,8 @@ static int build(const struct bt_bundle_options *o, const struct words *words, c
     if (o->readiness)
         json_object_object_add(get_or_add(spec, "annotations"), "org.bottle.readiness",
                                json_object_new_string(o->readiness));
+    if ((ret = set_network_annotations(spec, o, err)) < 0)
+        goto out;
     const char *json = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
                                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
     char *copy = json ? strdup(json) : NULL;
@@ -385,15 +450,25 @@ int bt_bundle_from_service(const struct bt_svcspec_service *svc, const char *roo
     if (!rootfs_path)
         return bt_err_msg(err, ENOTSUP, "image %s: images are not supported yet",
                           svc->image ? svc->image : "(none)");
+    const char *network;
     switch (svc->network) {
-    case BT_SVCSPEC_NETWORK_NONE:
-    case BT_SVCSPEC_NETWORK_HOST: break;
-    case BT_SVCSPEC_NETWORK_BRIDGE:
-        return bt_err_msg(err, ENOTSUP, "network bridge is not supported yet");
+    case BT_SVCSPEC_NETWORK_NONE: network = "none"; break;
+    case BT_SVCSPEC_NETWORK_HOST: network = "host"; break;
+    case BT_SVCSPEC_NETWORK_BRIDGE: network = "bridge"; break;
     default: return bt_err_msg(err, EINVAL, "unknown network %d", (int)svc->network);
     }
-    if (svc->ports_len)
-        return bt_err_msg(err, ENOTSUP, "ports are not supported yet");
+    if (svc->ports_len && svc->network != BT_SVCSPEC_NETWORK_BRIDGE)
+        return bt_err_msg(err, EINVAL, "ports: published in bridge mode only");
+    if (svc->ports_len > BT_NET_PORTS_MAX)
+        return bt_err_msg(err, E2BIG, "ports: more than %d", BT_NET_PORTS_MAX);
+    char port_text[BT_NET_PORTS_MAX][80];
+    const char *ports[BT_NET_PORTS_MAX];
+    for (size_t i = 0; i < svc->ports_len; i++) {
+        const struct bt_svcspec_port *p = &svc->ports[i];
+        snprintf(port_text[i], sizeof(port_text[i]), "%s%s%u:%u%s", p->host_ip,
+                 p->host_ip[0] ? ":" : "", p->host_port, p->container_port, p->udp ? "/udp" : "");
+        ports[i] = port_text[i];
+    }
     cleanup_free struct bt_bundle_mount *mounts = NULL;
     if (svc->mounts_len) {
         mounts = calloc(svc->mounts_len, sizeof(*mounts));
@@ -435,7 +510,9 @@ int bt_bundle_from_service(const struct bt_svcspec_service *svc, const char *roo
         .rlimit_count = svc->rlimits_len,
         .mounts = mounts,
         .mount_count = svc->mounts_len,
-        .network = svc->network == BT_SVCSPEC_NETWORK_HOST ? "host" : "none",
+        .network = network,
+        .ports = ports,
+        .port_count = svc->ports_len,
     };
     return build(&o, &service_words, out_json, err);
 }

@@ -61,8 +61,14 @@ struct bt_bundle_options {
     size_t tmpfs_count;
     const struct bt_bundle_mount *mounts; /* after the volumes and tmpfs, in order */
     size_t mount_count;
-    const char *network;        /* NULL or "none": a new, empty network namespace;
-                                 * "host": the host's */
+    const char *network;      /* NULL or "none": a new, empty network namespace;
+                               * "host": the host's; "bridge": a new one wired to a bridge
+                               * (annotation org.bottle.network); "container:NAME": NAME's,
+                               * by its path /run/netns/NAME */
+    const char *const *ports; /* docker's -p "[IP:]HOST:CONTAINER[/udp]" (bridge only) */
+    size_t port_count;
+    const char *bridge;         /* org.bottle.bridge; NULL: the shim's default */
+    const char *subnet;         /* org.bottle.subnet; NULL: the shim's default */
     const char *const *cap_add; /* docker's --cap-add/--cap-drop, on docker's default set */
     size_t cap_add_count;
     const char *const *cap_drop;
@@ -95,12 +101,12 @@ int bt_bundle_build(const struct bt_bundle_options *o, char **out_json, struct b
 /* Builds the config.json text for the service SVC (as bt_svcspec_parse leaves it) on the
  * rootfs ROOTFS_PATH (NULL: svc->rootfs), which is also root.path: command, env, workdir,
  * user, hostname (else the service's name), memory, cpus, pids, io_weight, rlimits, network
- * none or host, bind and tmpfs mounts (read-only ones get "ro"). Docker's default capabilities;
- * no terminal. Fails with -ENOTSUP for what bottle cannot do yet ("network bridge is not
- * supported yet", "ports are not supported yet", "image NAME: images are not supported yet"
- * when there is no rootfs at all); otherwise as bt_bundle_build, with messages that name the
- * spec's keys ("rootfs PATH: ...", "user SPEC: ...", "mount TARGET: source PATH: ..."). The
- * caller adds the service's name as context. Results and ownership as bt_bundle_build. */
+ * none, host or bridge with its ports, bind and tmpfs mounts (read-only ones get "ro"). Docker's
+ * default capabilities; no terminal. Fails with -ENOTSUP for what bottle cannot do yet ("image
+ * NAME: images are not supported yet" when there is no rootfs at all); otherwise as
+ * bt_bundle_build, with messages that name the spec's keys ("rootfs PATH: ...", "user SPEC: ...",
+ * "mount TARGET: source PATH: ..."). The caller adds the service's name as context. Results and
+ * ownership as bt_bundle_build. */
 int bt_bundle_from_service(const struct bt_svcspec_service *svc, const char *rootfs_path,
                            char **out_json, struct bt_err *err);
 

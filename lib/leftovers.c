@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "net.h"
 #include "proc.h"
 #include "rootfs.h"
 
@@ -33,6 +34,18 @@ int bt_leftovers_kill(const char *state_dir, struct bt_err *err)
             r = bt_cgroup_remove(&cgroup, 5000, err);
         if (r < 0)
             ret = bt_err_wrap(err, "leftover cgroup %s", value);
+    }
+    /* The network before the netns goes: bottle-net removes the veth, the nftables table
+     * and the lease the record names (and the bridge with its last lease). */
+    snprintf(value, sizeof(value), "%s/net", state_dir);
+    if (access(value, F_OK) == 0) {
+        const char *argv[] = {"bottle-net", "down", state_dir, NULL};
+        struct bt_err net_err = {0};
+        if (bt_net_helper_run(argv, &net_err) < 0 && ret == 0) {
+            if (err)
+                *err = net_err;
+            ret = bt_err_wrap(err, "leftover network");
+        }
     }
     /* Only our own names: the record could have been tampered with. */
     if (read_record(state_dir, "netns", value, sizeof(value)) == 0 &&

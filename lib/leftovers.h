@@ -6,8 +6,9 @@
 
 #include "err.h"
 
-/* Kills what still runs in the recorded cgroup and removes it in every hierarchy, unmounts and
- * removes the recorded /run/netns entry. Either record may be missing. Returns 0, or the first
+/* Kills what still runs in the recorded cgroup and removes it in every hierarchy, removes the
+ * recorded network (STATE_DIR/net, through bottle-net), unmounts and removes the recorded
+ * /run/netns entry. Either record may be missing. Returns 0, or the first
  * -errno with ERR filled (it goes on with the rest regardless). */
 int bt_leftovers_kill(const char *state_dir, struct bt_err *err);
 

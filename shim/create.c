@@ -30,6 +30,7 @@
 #include "mount.h"
 #include "proc.h"
 #include "procattr.h"
+#include "shim-net.h"
 #include "sig.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -202,7 +203,7 @@ static int make_plan(struct shim_container *container, struct child_plan *plan, 
                           "linux.gidMappings",
                           spec->config_path);
 
-    plan->mounts = calloc(spec->mounts_len + 2, sizeof(*plan->mounts));
+    plan->mounts = calloc(spec->mounts_len + 2 + SHIM_NET_MOUNTS_MAX, sizeof(*plan->mounts));
     if (!plan->mounts)
         return bt_err_sys(err, ENOMEM, "plan");
     for (size_t i = 0; i < spec->mounts_len; i++) {
@@ -217,6 +218,7 @@ static int make_plan(struct shim_container *container, struct child_plan *plan, 
     size_t n_mounts = spec->mounts_len;
     if (shim_notify_mount(container, &plan->mounts[n_mounts]))
         n_mounts++;
+    n_mounts += shim_net_mounts(plan->mounts + n_mounts);
     plan->mount_config = (struct bt_mount_config){
         .rootfs = spec->rootfs,
         .mounts = plan->mounts,
@@ -588,14 +590,23 @@ int shim_create(struct shim_container *container, struct bt_err *err)
     container->pid = -1;
     container->pidfd = -1;
     container->oom_fd = -1;
+    /* The address and /etc files first: the plan bind-mounts the files. */
+    int ret = shim_net_prepare(container, err);
+    if (ret < 0) {
+        shim_net_down(container);
+        return ret;
+    }
     int init_fd = shim_init_memfd(container->options->init_path, err);
-    if (init_fd < 0)
+    if (init_fd < 0) {
+        shim_net_down(container);
         return init_fd;
+    }
     struct child_plan plan;
-    int ret = shim_notify_prepare(container, err);
+    ret = shim_notify_prepare(container, err);
     if (ret < 0) {
         close(init_fd);
         shim_notify_close(container);
+        shim_net_down(container);
         return ret;
     }
     ret = make_plan(container, &plan, init_fd, err);
@@ -652,6 +663,8 @@ int shim_create(struct shim_container *container, struct bt_err *err)
         !bt_spec_find_ns(spec, BT_SPEC_NS_NETWORK)->path &&
         (ret = name_netns(container, container->pid, err)) < 0)
         goto out_child;
+    if ((ret = shim_net_up(container, err)) < 0)
+        goto out_child;
     if (write(sync[0], "g", 1) != 1) {
         ret = bt_err_sys(err, errno, "start the container");
         goto out_child;
@@ -686,6 +699,7 @@ out_child:
 out_cgroup:
     shim_destroy(container);
 out_plan:
+    shim_net_down(container);
     plan_free(&plan);
     return ret;
 }
@@ -693,6 +707,7 @@ out_plan:
 void shim_destroy(struct shim_container *container)
 {
     shim_notify_close(container);
+    shim_net_down(container);
     if (container->netns_path[0]) {
         umount2(container->netns_path, MNT_DETACH);
         unlink(container->netns_path);

@@ -557,8 +557,13 @@ static void test_option_errors(void)
            "unknown capability: \"CAP_BOGUS\"");
     refuse((struct bt_bundle_options){.cap_drop = bogus_drop, .cap_drop_count = 1}, EINVAL,
            "unknown capability: \"CAP_NOT_A_CAP\"");
-    refuse((struct bt_bundle_options){.network = "bridge"}, EINVAL,
-           "network bridge: expected none or host");
+    refuse((struct bt_bundle_options){.network = "bogus"}, EINVAL,
+           "network bogus: expected none, host, bridge or container:NAME");
+    const char *bad_port[] = {"99999:80"};
+    refuse((struct bt_bundle_options){.network = "bridge", .ports = bad_port, .port_count = 1},
+           EINVAL, "-p: port 99999:80: ports are 1..65535");
+    refuse((struct bt_bundle_options){.ports = bad_port, .port_count = 1}, EINVAL,
+           "-p 99999:80: ports are published in bridge mode only");
 
     /* The first problem in the order bottle run always reported them. */
     format(spec, "%s:/x:rx", volume);
@@ -746,13 +751,25 @@ static void test_service_errors(void)
 {
     char text[2048], want[2 * PATH_MAX], missing[PATH_MAX + 16];
     format(missing, "%s/no-such-dir", tmp);
-    format(text, "{'name':'web','rootfs':'%s','command':['x'],'network':'bridge'}", rootfs);
-    refuse_service(text, NULL, ENOTSUP, "network bridge is not supported yet");
+    /* Bridge networking travels as annotations. */
     format(text,
            "{'name':'web','rootfs':'%s','command':['x'],'network':'bridge',"
-           "'ports':['8080:80']}",
+           "'ports':['8080:80','127.0.0.1:53:53/udp']}",
            rootfs);
-    refuse_service(text, NULL, ENOTSUP, "network bridge is not supported yet");
+    struct bt_svcspec_node *bridged = parse_service(text);
+    struct bt_err bridged_err = {0};
+    char *bridged_out = NULL;
+    int bridged_ret =
+        bridged ? bt_bundle_from_service(&bridged->service, NULL, &bridged_out, &bridged_err) : -1;
+    bool bridged_ok =
+        ok(bridged_ret == 0 && bridged_out &&
+               strstr(bridged_out, "\"org.bottle.network\":\"bridge\"") &&
+               strstr(bridged_out, "\"org.bottle.ports\":\"8080:80,127.0.0.1:53:53/udp\""),
+           "a bridge service with ports builds, with its annotations");
+    if (!bridged_ok)
+        diag("  got %d '%s' %s", bridged_ret, bridged_err.msg, bridged_out ? bridged_out : "");
+    free(bridged_out);
+    bt_svcspec_free(bridged);
     /* Ports without bridge cannot be parsed; a service built by hand can still have them. */
     format(text, "{'name':'web','rootfs':'%s','command':['x']}", rootfs);
     struct bt_svcspec_node *node = parse_service(text);
@@ -767,8 +784,8 @@ static void test_service_errors(void)
         node->service.ports = NULL;
         node->service.ports_len = 0;
     }
-    ok(ret == -ENOTSUP && !out && strcmp(err.msg, "ports are not supported yet") == 0,
-       "service refused: ports are not supported yet");
+    ok(ret == -EINVAL && !out && strcmp(err.msg, "ports: published in bridge mode only") == 0,
+       "service refused: ports without bridge");
     bt_svcspec_free(node);
 
     refuse_service("{'name':'web','image':'redis','command':['x']}", NULL, ENOTSUP,
@@ -866,7 +883,7 @@ static void test_write(void)
 
 int main(void)
 {
-    plan(12 + 28 + 1 + 1 + 21 + 21 + 6 + 3 + 7 + 7);
+    plan(12 + 28 + 1 + 1 + 21 + 23 + 6 + 3 + 7 + 6);
     tap_alarm(60);
     umask(022);
     setup();
