@@ -141,8 +141,6 @@ struct cli_run_options {
 
 /* ---- image.c: bottle run IMAGE ---- */
 
-#define BT_IMAGE_LAYERS_MAX 128
-
 struct cli_image_run {
     struct bt_image image;
     enum bt_image_driver driver;

@@ -71,8 +71,7 @@ static const struct {
     {"kill", cli_cmd_kill},       {"logs", cli_cmd_logs},       {"ps", cli_cmd_ps},
     {"inspect", cli_cmd_inspect}, {"rm", cli_cmd_rm},           {"start", cli_cmd_start},
     {"stop", cli_cmd_stop},       {"restart", cli_cmd_restart}, {"events", cli_cmd_events},
-    {"apply", cli_cmd_apply},
-    {"image", cli_cmd_image},     {"commit", cli_cmd_commit},
+    {"apply", cli_cmd_apply},     {"image", cli_cmd_image},     {"commit", cli_cmd_commit},
 };
 
 int main(int argc, char **argv)

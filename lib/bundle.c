@@ -3,6 +3,7 @@
  * bt_spec_load's job in the shim; this must never write anywhere but the bundle directory
  * bt_bundle_write is given. */
 #include "bundle.h"
+#include "image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -445,6 +446,13 @@ int bt_bundle_build(const struct bt_bundle_options *o, char **out_json, struct b
 int bt_bundle_from_service(const struct bt_svcspec_service *svc, const char *rootfs_path,
                            char **out_json, struct bt_err *err)
 {
+    return bt_bundle_from_service_image(svc, rootfs_path, NULL, NULL, out_json, err);
+}
+
+int bt_bundle_from_service_image(const struct bt_svcspec_service *svc, const char *rootfs_path,
+                                 const char *root_path, const struct bt_image *image,
+                                 char **out_json, struct bt_err *err)
+{
     if (!rootfs_path)
         rootfs_path = svc->rootfs;
     if (!rootfs_path)
@@ -513,7 +521,15 @@ int bt_bundle_from_service(const struct bt_svcspec_service *svc, const char *roo
         .network = network,
         .ports = ports,
         .port_count = svc->ports_len,
+        .root_path = root_path,
     };
+    if (image) { /* the spec's command is required; the image gives env, workdir and user */
+        o.image_env = (const char *const *)image->env;
+        o.image_env_count = image->env_count;
+        o.image_workdir = image->workdir;
+        o.image_user = image->user;
+        o.image_stop_signal = image->stop_signal;
+    }
     return build(&o, &service_words, out_json, err);
 }
 

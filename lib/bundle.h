@@ -110,6 +110,15 @@ int bt_bundle_build(const struct bt_bundle_options *o, char **out_json, struct b
 int bt_bundle_from_service(const struct bt_svcspec_service *svc, const char *rootfs_path,
                            char **out_json, struct bt_err *err);
 
+struct bt_image;
+
+/* As bt_bundle_from_service, for a service of an image: users and groups are looked up in
+ * ROOTFS_PATH (the image's layer that has /etc/passwd), ROOT_PATH is root.path (where the shim
+ * mounts the layers), and IMAGE's Env, WorkingDir and User are the defaults under the spec's. */
+int bt_bundle_from_service_image(const struct bt_svcspec_service *svc, const char *rootfs_path,
+                                 const char *root_path, const struct bt_image *image,
+                                 char **out_json, struct bt_err *err);
+
 /* Writes JSON as DIR/config.json: creates DIR (mode 0700; missing parents 0711, as `bottle
  * run` makes its state dirs) and replaces any config.json there atomically (a temporary file
  * in DIR, fsync'ed, then renamed; mode 0644), so a reader sees the old file or the new one,

@@ -15,6 +15,9 @@
 #define BT_IMAGE_NAME_MAX 255
 #define BT_IMAGE_ID_LEN   72 /* "sha256:" + 64 hex + NUL */
 
+/* The most layers a container of an image may stack (bottle-shim's --layer limit). */
+#define BT_IMAGE_LAYERS_MAX 128
+
 /* An image as bt_image_resolve gives it. Strings point into data the struct owns. */
 struct bt_image {
     const char *name;

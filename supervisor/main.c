@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "net.h"
 #include "proc.h"
 
 static const char usage[] =
@@ -158,6 +159,12 @@ int main(int argc, char **argv)
     sup.reap_timer.data = &sup;
     if (sup_specs_load(&sup) < 0)
         return 125;
+    /* After the live shims were adopted: what dead ones left on the host (veths, nftables
+     * tables, leases, empty bridges) goes, once, before the loop. */
+    char net_dir[PATH_MAX];
+    snprintf(net_dir, sizeof(net_dir), "%s/net", sup.state);
+    if (access(net_dir, F_OK) == 0 && bt_net_reconcile(sup.state, &err) < 0)
+        bt_log_warn("network leftovers: %s", err.msg);
 
     uv_run(sup.loop, UV_RUN_DEFAULT);
     sup_events_free(&sup);

@@ -21,6 +21,7 @@
 #include "bundle.h"
 #include "cgroup.h"
 #include "exitfile.h"
+#include "image.h"
 #include "leftovers.h"
 #include "log.h"
 #include "rootfs.h"
@@ -188,14 +189,45 @@ static void ready_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         ready_done(svc);
 }
 
-static int write_bundle(struct sup_service *svc, char *bundle, size_t len, struct bt_err *err)
+/* The image's layer that has /etc/passwd: users and groups are looked up there. */
+static const char *passwd_layer(const struct bt_image *img)
+{
+    for (size_t i = img->n_layers; i-- > 0;) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/etc/passwd", img->layer_dirs[i]);
+        if (access(path, F_OK) == 0)
+            return img->layer_dirs[i];
+    }
+    return img->layer_dirs[img->n_layers - 1];
+}
+
+/* STATE/bundles/NAME/config.json for this run; a service of an image gets its layers in IMG
+ * (overlay: bottled keeps to the driver every kernel here has). */
+static int write_bundle(struct sup_service *svc, char *bundle, size_t len, struct bt_image *img,
+                        struct bt_err *err)
 {
     snprintf(bundle, len, "%s/bundles/%s", svc->sup->state, svc->name);
-    if (!svc->spec->rootfs)
-        return bt_err_msg(err, ENOTSUP, "%s: images are not supported yet: use \"rootfs\"",
-                          svc->name);
     char *json = NULL;
-    int ret = bt_bundle_from_service(svc->spec, svc->spec->rootfs, &json, err);
+    int ret;
+    if (svc->spec->image) {
+        char root_path[PATH_MAX];
+        ret = bt_image_resolve(svc->sup->root, svc->spec->image, img, err);
+        if (ret == 0 && img->n_layers == 0)
+            ret = bt_err_msg(err, EINVAL, "image %s has no layers", svc->spec->image);
+        if (ret == 0 && img->n_layers > BT_IMAGE_LAYERS_MAX)
+            ret = bt_err_msg(err, E2BIG, "image %s has %zu layers; overlay takes %d",
+                             svc->spec->image, img->n_layers, BT_IMAGE_LAYERS_MAX);
+        if (ret < 0)
+            return ret;
+        snprintf(root_path, sizeof(root_path), "%s/containers/%s/rootfs", svc->sup->root,
+                 svc->name);
+        ret = bt_image_note_container(svc->sup->root, svc->name, img, BT_IMAGE_DRIVER_OVERLAY, err);
+        if (ret == 0)
+            ret = bt_bundle_from_service_image(svc->spec, passwd_layer(img), root_path, img, &json,
+                                               err);
+    } else {
+        ret = bt_bundle_from_service(svc->spec, svc->spec->rootfs, &json, err);
+    }
     if (ret == 0)
         ret = bt_bundle_write(bundle, json, err);
     free(json);
@@ -205,7 +237,8 @@ static int write_bundle(struct sup_service *svc, char *bundle, size_t len, struc
 int sup_shim_start(struct sup_service *svc, struct bt_err *err)
 {
     char bundle[PATH_MAX], state_dir[PATH_MAX];
-    int ret = write_bundle(svc, bundle, sizeof(bundle), err);
+    __attribute__((cleanup(bt_image_free))) struct bt_image img = {0};
+    int ret = write_bundle(svc, bundle, sizeof(bundle), &img, err);
     if (ret < 0)
         return ret;
     /* An exit record of an earlier run stays until the next start: clear it, never a live one. */
@@ -237,7 +270,17 @@ int sup_shim_start(struct sup_service *svc, struct bt_err *err)
                           svc->sup->cgroup_parent,
                           "--ready-fd",
                           "3",
-                          NULL};
+                          NULL,
+                          [17 + 2 + 2 * BT_IMAGE_LAYERS_MAX] = NULL};
+    if (svc->spec->image) {
+        size_t n = 15;
+        argv[n++] = "--storage";
+        argv[n++] = "overlay";
+        for (size_t i = 0; i < img.n_layers; i++) {
+            argv[n++] = "--layer";
+            argv[n++] = img.layer_dirs[i];
+        }
+    }
     pid_t pid;
     ret = posix_spawn(&pid, svc->sup->shim_path, &actions, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&actions);
