@@ -388,7 +388,7 @@ static void on_timer(uv_timer_t *timer)
         int sig = health->killing ? SIGKILL : SIGTERM;
         health->killing = true;
         kill_process(health, sig);
-        if (sig == SIGTERM && health->svc) /* stopped by the verdict: its timer is closing */
+        if (sig == SIGTERM) /* (a stop in the verdict already set killing and the grace) */
             uv_timer_start(&health->timer, on_timer, KILL_GRACE_MS, 0);
     } else if (health->check == CHECK_TCP) {
         close_tcp(health);

@@ -212,6 +212,8 @@ PY
     assert_line "$out" 'socket=/run/notify/notify.sock'
     # The barrier came back: the shim read the message (and closed the fd it was passed).
     assert_line "$out" 'delivered'
+    # The socket, its directory and the ready file went with the container.
+    [[ ! -e $SUP_STATE/containers/rd-run ]]
     # Without the annotation there is no socket.
     run_bundle rd-plain "" sh -c 'echo "socket=${NOTIFY_SOCKET:-none}"; test ! -e /run/notify/notify.sock'
     [[ $status -eq 0 ]]
