@@ -31,7 +31,7 @@ endif
 DEPS_BUILD := build-essential pkg-config musl-tools libuv1-dev libjson-c-dev libcap-ng-dev \
               clang-format
 DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static btrfs-progs strace
-DEPS_BENCH := tini dumb-init catatonit hyperfine crun runc conmon
+DEPS_BENCH := tini dumb-init catatonit hyperfine crun runc conmon s6 supervisor
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 # Every lib/*.c is one module of libbottle.a; the libraries it may use come from pkg-config.
@@ -181,6 +181,7 @@ format:
 bench: all rootfs
 	bench/init/run $(BUILD)
 	bench/start/run $(BUILD)
+	bench/supervise/run $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
