@@ -32,7 +32,7 @@ DEPS_BUILD := build-essential pkg-config musl-tools libuv1-dev libjson-c-dev lib
               clang-format libarchive-dev libssl-dev libmnl-dev libnftables-dev
 DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static btrfs-progs strace \
               umoci skopeo zstd jq redis-server redis-tools nftables
-DEPS_BENCH := tini dumb-init catatonit hyperfine crun runc conmon
+DEPS_BENCH := tini dumb-init catatonit hyperfine crun runc conmon s6 supervisor
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 # Every lib/*.c is one module of libbottle.a; the libraries it may use come from pkg-config.
@@ -201,6 +201,7 @@ bench: all rootfs
 	bench/start/run $(BUILD)
 	bench/images/run $(BUILD)
 	bench/net/run $(BUILD)
+	bench/supervise/run $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
