@@ -573,6 +573,28 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+/* True when PATH holds exactly TEXT: bottled writes the same bundle on every restart of a
+ * service, and an unchanged one needs no new file and no fsync (bench/supervise). */
+static bool same_content(const char *path, const char *text)
+{
+    size_t len = strlen(text);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != len)
+        return false;
+    cleanup_free char *old = malloc(len + 1);
+    if (!old)
+        return false;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, old + got, len - got);
+        if (n <= 0)
+            return false;
+        got += (size_t)n;
+    }
+    return memcmp(old, text, len) == 0;
+}
+
 int bt_bundle_write(const char *dir, const char *json, struct bt_err *err)
 {
     int ret = make_dirs(dir, err);
@@ -582,6 +604,8 @@ int bt_bundle_write(const char *dir, const char *json, struct bt_err *err)
     if (snprintf(path, sizeof(path), "%s/config.json", dir) >= (int)sizeof(path) ||
         snprintf(tmp, sizeof(tmp), "%s/.config.json.XXXXXX", dir) >= (int)sizeof(tmp))
         return bt_err_sys(err, ENAMETOOLONG, "write %s/config.json", dir);
+    if (same_content(path, json))
+        return 0;
     cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return bt_err_sys(err, errno, "write %s", path);

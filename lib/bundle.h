@@ -122,8 +122,9 @@ int bt_bundle_from_service_image(const struct bt_svcspec_service *svc, const cha
 /* Writes JSON as DIR/config.json: creates DIR (mode 0700; missing parents 0711, as `bottle
  * run` makes its state dirs) and replaces any config.json there atomically (a temporary file
  * in DIR, fsync'ed, then renamed; mode 0644), so a reader sees the old file or the new one,
- * never part of one. Returns 0 or -errno with ERR ("create DIR: ...", "write DIR/config.json:
- * ..."); a failed write leaves no temporary file behind. */
+ * never part of one; a config.json that already holds JSON is left as it is (bottled writes the
+ * same bundle on every restart). Returns 0 or -errno with ERR ("create DIR: ...", "write
+ * DIR/config.json: ..."); a failed write leaves no temporary file behind. */
 int bt_bundle_write(const char *dir, const char *json, struct bt_err *err);
 
 #endif

@@ -867,6 +867,12 @@ static void test_write(void)
        "a second write replaces config.json and leaves no temporary file");
     free(got);
     free(json);
+    struct stat before, after;
+    stat(path, &before);
+    ret = bt_bundle_write(dir, "{\"second\": true}\n", &err);
+    stat(path, &after);
+    ok(ret == 0 && before.st_ino == after.st_ino,
+       "the same text again leaves config.json as it is (no new file, no fsync)");
 
     char file[PATH_MAX + 32], want[2 * PATH_MAX];
     format(file, "%s/a-file", tmp);
@@ -883,7 +889,7 @@ static void test_write(void)
 
 int main(void)
 {
-    plan(12 + 28 + 1 + 1 + 21 + 23 + 6 + 3 + 7 + 6);
+    plan(12 + 28 + 1 + 1 + 21 + 23 + 6 + 3 + 7 + 7);
     tap_alarm(60);
     umask(022);
     setup();
