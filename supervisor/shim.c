@@ -195,7 +195,8 @@ static int write_bundle(struct sup_service *svc, char *bundle, size_t len, struc
         return bt_err_msg(err, ENOTSUP, "%s: images are not supported yet: use \"rootfs\"",
                           svc->name);
     char *json = NULL;
-    int ret = bt_bundle_from_service(svc->spec, svc->spec->rootfs, &json, err);
+    /* The spec with the limits of `bottle update` on top. */
+    int ret = bt_bundle_from_service(sup_update_effective(svc), svc->spec->rootfs, &json, err);
     if (ret == 0)
         ret = bt_bundle_write(bundle, json, err);
     free(json);
