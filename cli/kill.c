@@ -1,5 +1,6 @@
-/* bottle kill: a signal to the container's init, or with --all to every process of it, through
- * the shim's "kill" method (the shim holds the init's pidfd, so a recycled pid is never hit). */
+/* bottle kill: a signal to the container's init, or with --all to every process of it: through
+ * bottled for the services it supervises, else through the shim's "kill" method (the shim
+ * holds the init's pidfd, so a recycled pid is never hit). */
 #include "cli.h"
 
 #include <errno.h>
@@ -15,6 +16,30 @@ static const char usage[] = "Usage: bottle kill [-s SIG] [--all] NAME\n"
                             "  -s, --signal SIG  the signal, by name or number (default TERM)\n"
                             "  -a, --all         to every process of the container, not only its "
                             "init\n";
+
+/* True when bottled supervises NAME and signalled it; exits 125 when it refused. */
+static bool through_bottled(const struct cli_globals *globals, const char *name, int sig, bool all)
+{
+    struct bt_rpc_client client;
+    struct bt_err ignored = {0};
+    if (cli_bottled_open(globals, &client, &ignored) < 0)
+        return false; /* no bottled: a container of bottle run -d, or none */
+    json_object *params = cli_bottled_name_params(name);
+    json_object_object_add(params, "signal", json_object_new_int(sig));
+    json_object_object_add(params, "all", json_object_new_boolean(all));
+    json_object *result;
+    int code;
+    char message[BT_ERR_MSG_MAX];
+    int ret = cli_bottled_try(&client, "kill", params, CLI_DAEMON_TIMEOUT_MS, &result, &code,
+                              message, sizeof(message));
+    bt_rpc_client_close(&client);
+    json_object_put(result);
+    if (ret == -EREMOTEIO && code == CLI_BOTTLED_NO_SUCH)
+        return false;
+    if (ret < 0)
+        cli_die("cannot kill %s: %s", name, message);
+    return true;
+}
 
 int cli_cmd_kill(const struct cli_globals *globals, int argc, char **argv)
 {
@@ -42,6 +67,8 @@ int cli_cmd_kill(const struct cli_globals *globals, int argc, char **argv)
     if (optind + 1 != argc)
         cli_die("kill: exactly one container name is needed (see 'bottle kill -h')");
 
+    if (through_bottled(globals, argv[optind], sig, all))
+        return 0;
     struct bt_err err = {0};
     struct cli_container container;
     struct bt_rpc_client client;

@@ -24,6 +24,10 @@ static const char usage[] = "Usage: bottle [--root DIR] [--state DIR] COMMAND [A
                             "  inspect  print a container's state as JSON\n"
                             "  rm       remove a container\n"
                             "  start, stop, restart NAME   a service of bottled\n"
+                            "  pause, resume NAME          freeze and thaw a service\n"
+                            "  stats    cpu, memory and pids of bottled's services\n"
+                            "  update   change a service's limits live\n"
+                            "  wait     wait until a service is running, ready or stopped\n"
                             "  events   stream bottled's events\n"
                             "\n"
                             "Run 'bottle COMMAND -h' for a command's options.\n";
@@ -69,6 +73,8 @@ static const struct {
     {"kill", cli_cmd_kill},       {"logs", cli_cmd_logs},       {"ps", cli_cmd_ps},
     {"inspect", cli_cmd_inspect}, {"rm", cli_cmd_rm},           {"start", cli_cmd_start},
     {"stop", cli_cmd_stop},       {"restart", cli_cmd_restart}, {"events", cli_cmd_events},
+    {"pause", cli_cmd_pause},     {"resume", cli_cmd_resume},   {"stats", cli_cmd_stats},
+    {"update", cli_cmd_update},   {"wait", cli_cmd_wait},
 };
 
 int main(int argc, char **argv)

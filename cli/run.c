@@ -46,7 +46,7 @@ static const char usage[] =
     "                      read-only layer under a per-container upper dir; btrfs: --rootfs\n"
     "                      is a subvolume, the container gets a writable snapshot of it\n";
 
-static long long parse_size(const char *text)
+long long cli_parse_size(const char *text)
 {
     char *end;
     errno = 0;
@@ -163,7 +163,7 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         case 'w': container->workdir = optarg; break;
         case 'u': container->user = optarg; break;
         case O_HOSTNAME: container->hostname = optarg; break;
-        case 'm': container->memory = parse_size(optarg); break;
+        case 'm': container->memory = cli_parse_size(optarg); break;
         case O_CPUS:
             container->cpus = strtod(optarg, &end);
             if (*end || container->cpus <= 0 || container->cpus > 4096)

@@ -32,10 +32,9 @@ json_object *sup_stats_json(const struct sup_service *svc, struct bt_err *err)
     json_object_object_add(obj, "pid", json_object_new_int(svc->init_pid));
     json_object_object_add(obj, "cpu_usage_ns", number_or_null(stats.cpu_usage_ns));
     /* The bandwidth limit in cpus (quota / period), null when unlimited. */
-    json_object_object_add(obj, "cpus",
-                           quota > 0 && period > 0
-                               ? json_object_new_double((double)quota / (double)period)
-                               : NULL);
+    json_object_object_add(
+        obj, "cpus",
+        quota > 0 && period > 0 ? json_object_new_double((double)quota / (double)period) : NULL);
     json_object_object_add(obj, "memory_usage", number_or_null(stats.memory_usage));
     json_object_object_add(obj, "memory_limit", number_or_null(stats.memory_limit));
     json_object_object_add(obj, "pids_current", number_or_null(stats.pids_current));
