@@ -59,7 +59,7 @@ static void print_row(json_object *obj)
         snprintf(pids, sizeof(pids), "%lld / -", current);
     bool paused = json_object_object_get_ex(obj, "paused", &value) &&
                   json_object_get_boolean(value);
-    printf("%-24s %-10s %-24s %-14s%s\n", name, cpu, memory, pids, paused ? " paused" : "");
+    printf("%-24s %-10s %-24s %s%s\n", name, cpu, memory, pids, paused ? " (paused)" : "");
 }
 
 int cli_cmd_stats(const struct cli_globals *globals, int argc, char **argv)
@@ -72,7 +72,8 @@ int cli_cmd_stats(const struct cli_globals *globals, int argc, char **argv)
     };
     bool as_json = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    optind = 0; /* glibc: a full re-initialisation, so that options may follow NAME */
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'j': as_json = true; break;
         case 'n': break; /* one snapshot is all there is */
@@ -94,7 +95,7 @@ int cli_cmd_stats(const struct cli_globals *globals, int argc, char **argv)
         puts(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY |
                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
     } else {
-        printf("%-24s %-10s %-24s %-14s\n", "NAME", "CPU", "MEM USAGE / LIMIT", "PIDS / LIMIT");
+        printf("%-24s %-10s %-24s %s\n", "NAME", "CPU", "MEM USAGE / LIMIT", "PIDS / LIMIT");
         if (json_object_is_type(result, json_type_array)) {
             for (size_t i = 0; i < json_object_array_length(result); i++)
                 print_row(json_object_array_get_idx(result, i));

@@ -32,7 +32,8 @@ int cli_cmd_update(const struct cli_globals *globals, int argc, char **argv)
     };
     json_object *params = json_object_new_object();
     int opt;
-    while ((opt = getopt_long(argc, argv, "+m:h", longopts, NULL)) != -1) {
+    optind = 0; /* glibc: a full re-initialisation, so that options may follow NAME */
+    while ((opt = getopt_long(argc, argv, "m:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'm':
             json_object_object_add(

@@ -25,7 +25,8 @@ int cli_cmd_wait(const struct cli_globals *globals, int argc, char **argv)
     const char *until = NULL;
     double timeout = -1;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    optind = 0; /* glibc: a full re-initialisation, so that options may follow NAME */
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'f':
             if (strcmp(optarg, "ready") != 0 && strcmp(optarg, "running") != 0 &&
