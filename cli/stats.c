@@ -36,9 +36,8 @@ static void print_row(json_object *obj)
 {
     char memory[64], limit[32], pids[48], cpu[32];
     json_object *value;
-    const char *name = json_object_object_get_ex(obj, "name", &value)
-                           ? json_object_get_string(value)
-                           : "?";
+    const char *name =
+        json_object_object_get_ex(obj, "name", &value) ? json_object_get_string(value) : "?";
     long long cpu_ns = number(obj, "cpu_usage_ns");
     if (cpu_ns >= 0)
         snprintf(cpu, sizeof(cpu), "%.2fs", cpu_ns / 1e9);
@@ -57,8 +56,8 @@ static void print_row(json_object *obj)
         snprintf(pids, sizeof(pids), "%lld / %lld", current, pids_max);
     else
         snprintf(pids, sizeof(pids), "%lld / -", current);
-    bool paused = json_object_object_get_ex(obj, "paused", &value) &&
-                  json_object_get_boolean(value);
+    bool paused =
+        json_object_object_get_ex(obj, "paused", &value) && json_object_get_boolean(value);
     printf("%-24s %-10s %-24s %s%s\n", name, cpu, memory, pids, paused ? " (paused)" : "");
 }
 
