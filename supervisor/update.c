@@ -90,6 +90,9 @@ int sup_update_limits(struct sup_service *svc, const bool set[SUP_LIMIT_COUNT],
             .set = true, .value = values[limit], .base = spec_value(svc->spec, limit)};
     }
     sup_persist(svc);
+    char limits[256];
+    sup_update_persist(svc, limits, sizeof(limits));
+    sup_event(svc->sup, "updated", svc, "\"live\":%s%s", live ? "true" : "false", limits);
     return ret;
 }
 

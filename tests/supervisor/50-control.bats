@@ -94,6 +94,28 @@ COUNTER='"command": ["sh", "-c", "i=0; while :; do i=$((i + 1)); echo $i > /shar
     assert_match "$out" '"type": "resumed", "name": "counter"'
 }
 
+@test "a paused container stays paused over a restart of bottled (SIGQUIT), and resumes" {
+    shared_service counter "$COUNTER"
+    sup_start
+    wait_event up counter 10
+    wait_for 10 test -s "$BT_TMP/shared/count"
+    bottle pause counter
+    assert_eq "$status" 0 "$err"
+    kill -QUIT "$SUP_PID"
+    timeout 10 tail --pid="$SUP_PID" -f /dev/null
+    rm -f "$SUP_SOCK"
+    sup_start
+    wait_event adopted counter 10
+    frozen counter
+    bottle inspect counter
+    assert_match "$out" '"paused": ?true'
+    local before
+    before=$(count)
+    bottle resume counter
+    assert_eq "$status" 0 "$err"
+    wait_for 5 sh -c "[ \"\$(cat '$BT_TMP/shared/count')\" -gt $before ]"
+}
+
 @test "stop thaws a paused service first: its SIGTERM handler runs, no SIGKILL at the timeout" {
     shared_service polite '"command": ["sh", "-c", "trap \"echo term > /shared/term; exit 0\" TERM; while :; do sleep 1 & wait $!; done"], "stop": {"timeout_s": 30}'
     sup_start
@@ -197,6 +219,8 @@ COUNTER='"command": ["sh", "-c", "i=0; while :; do i=$((i + 1)); echo $i > /shar
     memory=$(cat "$(cg_file bomb memory memory.limit_in_bytes)" 2>/dev/null ||
         cat "$(cg_file bomb memory memory.max)")
     assert_eq "$memory" 50331648
+    capture rpc dump
+    assert_match "$out" '"type": "updated", "name": "bomb", "live": true, "override_memory": \{"value": 50331648'
     "$SUP_BIN/bottle" --state "$SUP_STATE" exec bomb /helpers/shim-forkbomb 1000 \
         >"$BT_TMP/bomb.out" 2>&1 &
     local bomber=$!
