@@ -563,3 +563,27 @@ PY
     bottle update x
     assert_eq "$err" "bottle: update: nothing to change: give --memory, --cpus or --pids-limit"
 }
+
+@test "with bottled running, ps, inspect and kill still serve a container of bottle run -d" {
+    service web '"command": ["sleep", "1000"]'
+    SUP_NAMES+=(solo)
+    sup_start
+    wait_event up web 10
+    bottle run -d --name solo --cgroup-parent "$SUP_CG" --rootfs "$SUP_ROOTFS" -- sleep 1000
+    assert_eq "$status" 0 "$err"
+    bottle ps
+    assert_line "$out" 'web +[0-9]+ +running +0 +[0-9a-z-]+ +0'
+    assert_line "$out" 'NAME +PID +STATUS +STARTED'
+    assert_line "$out" 'solo +[0-9]+ +running +[0-9-]+ [0-9:]+'
+    bottle ps --json
+    assert_eq "$(python3 -c 'import json, sys; print(" ".join(o["kind"] + ":" + o["name"] for o in json.loads(sys.argv[1])))' "$out")" \
+        "service:web container:solo"
+    bottle inspect solo
+    assert_match "$out" '"kind": ?"container"'
+    bottle kill -s KILL solo
+    assert_eq "$status" 0 "$err"
+    wait_for 10 test -e "$SUP_STATE/containers/solo/exit"
+    bottle ps -a
+    assert_line "$out" 'solo +- +exited \(137\) +[0-9-]+ [0-9:]+'
+    assert_eq "$(field "$(rpc inspect '{"name": "web"}')" state)" running
+}
