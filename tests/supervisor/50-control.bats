@@ -587,3 +587,26 @@ PY
     assert_line "$out" 'solo +- +exited \(137\) +[0-9-]+ [0-9:]+'
     assert_eq "$(field "$(rpc inspect '{"name": "web"}')" state)" running
 }
+
+@test "events --since SEQ replays only what came after SEQ, then streams" {
+    service web '"command": ["sleep", "1000"]'
+    sup_start
+    wait_event up web 10
+    local seq
+    seq=$(last_seq)
+    "$SUP_BIN/bottle" --state "$SUP_STATE" events --since "$seq" >"$BT_TMP/events.out" 2>&1 &
+    local streamer=$!
+    bt_track "$streamer"
+    bottle pause web
+    assert_eq "$status" 0 "$err"
+    wait_for 5 file_has "$BT_TMP/events.out" '"type":"paused","name":"web"'
+    # Nothing at or before SEQ came back.
+    python3 -c '
+import json, sys
+seqs = [json.loads(l)["seq"] for l in open(sys.argv[1])]
+assert seqs and min(seqs) == int(sys.argv[2]) + 1, seqs' "$BT_TMP/events.out" "$seq"
+    bottle resume web
+    wait_for 5 file_has "$BT_TMP/events.out" '"type":"resumed","name":"web"'
+    bottle events --since banana
+    assert_eq "$status" 125
+}
