@@ -46,33 +46,30 @@ int cli_cmd_stats(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_update(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_wait(const struct cli_globals *globals, int argc, char **argv);
 
-/* ---- daemon.c: talking to bottled (STATE/bottled.sock) ---- */
-
-/* How long a verb waits for bottled's answer. */
-#define CLI_DAEMON_TIMEOUT_MS 10000
-
-/* Connects to bottled. Returns 0, or -errno (it is not running) with ERR filled. */
+/* bottled.c: the connection to bottled. cli_bottled_open returns 0, or -ENOTCONN with ERR
+ * when bottled is not running; cli_bottled_connect says so in one line and exits 125;
+ * cli_bottled_call sends one request (PARAMS taken over) and waits for its reply, returning as
+ * bt_rpc_call does or -ENOTCONN (clear REPLY in every case). */
 int cli_bottled_open(const struct cli_globals *globals, struct bt_rpc_client *client,
                      struct bt_err *err);
-
-/* Connects, or exits 125 with "bottled is not running (...); start it with: ...". */
 void cli_bottled_connect(const struct cli_globals *globals, struct bt_rpc_client *client);
+bool cli_bottled_running(const struct cli_globals *globals);
+int cli_bottled_call(const struct cli_globals *globals, const char *method, json_object *params,
+                     int timeout_ms, struct bt_rpc_message *reply, struct bt_err *err);
 
-/* Calls METHOD with PARAMS (taken over), waiting at most TIMEOUT_MS (-1: no limit). Returns 0
- * with *RESULT (the caller's to put); -EREMOTEIO when bottled answered with an error (*CODE, the
- * JSON-RPC code, and MESSAGE, its message); or another -errno with MESSAGE. */
-int cli_bottled_try(struct bt_rpc_client *client, const char *method, json_object *params,
-                    int timeout_ms, json_object **result, int *code, char *message, size_t len);
-
-/* The same, but a failure exits 125 with "WHAT: MESSAGE". */
-json_object *cli_bottled_call(struct bt_rpc_client *client, const char *method, json_object *params,
-                              int timeout_ms, const char *what);
-
-/* {"name": NAME}, to add more params to. */
-json_object *cli_bottled_name_params(const char *name);
+/* daemon.c: how long a verb waits for bottled's answer */
+#define CLI_DAEMON_TIMEOUT_MS 10000
 
 /* bottled's error code for a name it does not supervise. */
 #define CLI_BOTTLED_NO_SUCH (-32004)
+
+/* cli_bottled_call that returns the result (the caller's to put) and exits 125 on any failure:
+ * "bottled is not running (...); start it with: ..." or "WHAT: MESSAGE". TIMEOUT_MS -1: none. */
+json_object *cli_bottled_ask(const struct cli_globals *globals, const char *method,
+                             json_object *params, int timeout_ms, const char *what);
+
+/* {"name": NAME}, to add more params to. */
+json_object *cli_bottled_name_params(const char *name);
 
 /* Parses a size ("512m", "1g", bytes); exits 125 on a bad one. (run.c) */
 long long cli_parse_size(const char *text);

@@ -1,6 +1,6 @@
-/* The verbs that talk to bottled: start, stop, restart (services it supervises) and events, and
- * the connection every bottled verb shares. When bottled is not running they say so in one
- * line, with the command that starts it. */
+/* The verbs that talk to bottled: start, stop, restart, pause, resume (services it supervises)
+ * and events. When bottled is not running they say so in one line, with the command that
+ * starts it. */
 #include "cli.h"
 
 #include <errno.h>
@@ -11,51 +11,21 @@
 
 #include "rpc.h"
 
-int cli_bottled_open(const struct cli_globals *globals, struct bt_rpc_client *client,
-                     struct bt_err *err)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/bottled.sock", globals->state);
-    return bt_rpc_client_open(client, path, 2000, err);
-}
-
-void cli_bottled_connect(const struct cli_globals *globals, struct bt_rpc_client *client)
-{
-    struct bt_err err = {0};
-    if (cli_bottled_open(globals, client, &err) < 0)
-        cli_die("bottled is not running (%s); start it with: bottled --config DIR --state %s",
-                err.msg, globals->state);
-}
-
-int cli_bottled_try(struct bt_rpc_client *client, const char *method, json_object *params,
-                    int timeout_ms, json_object **result, int *code, char *message, size_t len)
+json_object *cli_bottled_ask(const struct cli_globals *globals, const char *method,
+                             json_object *params, int timeout_ms, const char *what)
 {
     struct bt_rpc_message reply;
     struct bt_err err = {0};
-    *result = NULL;
-    *code = 0;
-    int ret = bt_rpc_call(client, method, params, timeout_ms, &reply, &err);
-    if (ret == 0) {
-        *result = reply.result ? json_object_get(reply.result) : NULL;
-    } else if (ret == -EREMOTEIO) {
-        *code = reply.error_code;
-        snprintf(message, len, "%s", reply.error_message ? reply.error_message : "error");
-    } else {
-        snprintf(message, len, "%s", err.msg);
-    }
+    int ret = cli_bottled_call(globals, method, params, timeout_ms, &reply, &err);
+    json_object *result = ret == 0 && reply.result ? json_object_get(reply.result) : NULL;
+    if (ret == -EREMOTEIO)
+        snprintf(err.msg, sizeof(err.msg), "%s", reply.error_message ? reply.error_message : "?");
     bt_rpc_message_clear(&reply);
-    return ret;
-}
-
-json_object *cli_bottled_call(struct bt_rpc_client *client, const char *method, json_object *params,
-                              int timeout_ms, const char *what)
-{
-    json_object *result;
-    int code;
-    char message[BT_ERR_MSG_MAX];
-    if (cli_bottled_try(client, method, params, timeout_ms, &result, &code, message,
-                        sizeof(message)) < 0)
-        cli_die("%s: %s", what, message);
+    if (ret == -ENOTCONN)
+        cli_die("bottled is not running (%s); start it with: bottled --config DIR --state %s",
+                err.msg, globals->state);
+    if (ret < 0)
+        cli_die("%s: %s", what, err.msg);
     return result;
 }
 
@@ -69,19 +39,15 @@ json_object *cli_bottled_name_params(const char *name)
 static void call(const struct cli_globals *globals, const char *method, const char *name,
                  json_object *params)
 {
-    struct bt_rpc_client client;
     char what[256];
     snprintf(what, sizeof(what), "%s %s", method, name);
-    cli_bottled_connect(globals, &client);
-    json_object *result = cli_bottled_call(&client, method, params, CLI_DAEMON_TIMEOUT_MS, what);
-    json_object_put(result);
+    json_object_put(cli_bottled_ask(globals, method, params, CLI_DAEMON_TIMEOUT_MS, what));
     if (strcmp(method, "stop") == 0) {
         /* As docker stop: back once it is down (the stop timeout bounds it, then SIGKILL). */
         json_object *wait = cli_bottled_name_params(name);
         json_object_object_add(wait, "for", json_object_new_string("stopped"));
-        json_object_put(cli_bottled_call(&client, "wait", wait, -1, what));
+        json_object_put(cli_bottled_ask(globals, "wait", wait, -1, what));
     }
-    bt_rpc_client_close(&client);
     printf("%s\n", name);
 }
 

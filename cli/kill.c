@@ -20,24 +20,21 @@ static const char usage[] = "Usage: bottle kill [-s SIG] [--all] NAME\n"
 /* True when bottled supervises NAME and signalled it; exits 125 when it refused. */
 static bool through_bottled(const struct cli_globals *globals, const char *name, int sig, bool all)
 {
-    struct bt_rpc_client client;
-    struct bt_err ignored = {0};
-    if (cli_bottled_open(globals, &client, &ignored) < 0)
-        return false; /* no bottled: a container of bottle run -d, or none */
     json_object *params = cli_bottled_name_params(name);
     json_object_object_add(params, "signal", json_object_new_int(sig));
     json_object_object_add(params, "all", json_object_new_boolean(all));
-    json_object *result;
-    int code;
-    char message[BT_ERR_MSG_MAX];
-    int ret = cli_bottled_try(&client, "kill", params, CLI_DAEMON_TIMEOUT_MS, &result, &code,
-                              message, sizeof(message));
-    bt_rpc_client_close(&client);
-    json_object_put(result);
-    if (ret == -EREMOTEIO && code == CLI_BOTTLED_NO_SUCH)
+    struct bt_rpc_message reply;
+    struct bt_err err = {0};
+    int ret = cli_bottled_call(globals, "kill", params, CLI_DAEMON_TIMEOUT_MS, &reply, &err);
+    bool no_such = ret == -EREMOTEIO && reply.error_code == CLI_BOTTLED_NO_SUCH;
+    if (ret == -EREMOTEIO && !no_such)
+        snprintf(err.msg, sizeof(err.msg), "%s", reply.error_message ? reply.error_message : "?");
+    bt_rpc_message_clear(&reply);
+    /* No bottled, or not one of its services: a container of bottle run -d, or none. */
+    if (ret == -ENOTCONN || no_such)
         return false;
     if (ret < 0)
-        cli_die("cannot kill %s: %s", name, message);
+        cli_die("cannot kill %s: %s", name, err.msg);
     return true;
 }
 

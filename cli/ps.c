@@ -106,20 +106,19 @@ static char **list_names(const struct cli_globals *globals, size_t *count)
 static json_object *ask_bottled(const struct cli_globals *globals, const char *method,
                                 const char *name)
 {
-    struct bt_rpc_client client;
-    struct bt_err ignored = {0};
-    if (cli_bottled_open(globals, &client, &ignored) < 0)
-        return NULL;
-    json_object *result;
-    int code;
-    char message[BT_ERR_MSG_MAX];
-    int ret = cli_bottled_try(&client, method, name ? cli_bottled_name_params(name) : NULL,
-                              CLI_DAEMON_TIMEOUT_MS, &result, &code, message, sizeof(message));
-    bt_rpc_client_close(&client);
-    if (ret == -EREMOTEIO && code == CLI_BOTTLED_NO_SUCH)
+    struct bt_rpc_message reply;
+    struct bt_err err = {0};
+    int ret = cli_bottled_call(globals, method, name ? cli_bottled_name_params(name) : NULL,
+                               CLI_DAEMON_TIMEOUT_MS, &reply, &err);
+    json_object *result = ret == 0 && reply.result ? json_object_get(reply.result) : NULL;
+    bool no_such = ret == -EREMOTEIO && reply.error_code == CLI_BOTTLED_NO_SUCH;
+    if (ret == -EREMOTEIO && !no_such)
+        snprintf(err.msg, sizeof(err.msg), "%s", reply.error_message ? reply.error_message : "?");
+    bt_rpc_message_clear(&reply);
+    if (ret == -ENOTCONN || no_such)
         return NULL;
     if (ret < 0)
-        cli_die("%s: bottled: %s", method, message);
+        cli_die("%s: bottled: %s", method, err.msg);
     return result;
 }
 

@@ -83,13 +83,10 @@ int cli_cmd_stats(const struct cli_globals *globals, int argc, char **argv)
     if (argc - optind > 1)
         cli_die("stats: at most one service name (see 'bottle stats -h')");
     const char *name = optind < argc ? argv[optind] : NULL;
-    struct bt_rpc_client client;
-    cli_bottled_connect(globals, &client);
     char what[128];
     snprintf(what, sizeof(what), "stats%s%s", name ? " " : "", name ? name : "");
-    json_object *result = cli_bottled_call(
-        &client, "stats", name ? cli_bottled_name_params(name) : NULL, CLI_DAEMON_TIMEOUT_MS, what);
-    bt_rpc_client_close(&client);
+    json_object *result = cli_bottled_ask(
+        globals, "stats", name ? cli_bottled_name_params(name) : NULL, CLI_DAEMON_TIMEOUT_MS, what);
     if (as_json) {
         puts(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY |
                                                         JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -66,12 +66,9 @@ int cli_cmd_update(const struct cli_globals *globals, int argc, char **argv)
         cli_die("update: nothing to change: give --memory, --cpus or --pids-limit");
     const char *name = argv[optind];
     json_object_object_add(params, "name", json_object_new_string(name));
-    struct bt_rpc_client client;
-    cli_bottled_connect(globals, &client);
     char what[128];
     snprintf(what, sizeof(what), "update %s", name);
-    json_object_put(cli_bottled_call(&client, "update", params, CLI_DAEMON_TIMEOUT_MS, what));
-    bt_rpc_client_close(&client);
+    json_object_put(cli_bottled_ask(globals, "update", params, CLI_DAEMON_TIMEOUT_MS, what));
     printf("%s\n", name);
     return 0;
 }

@@ -51,22 +51,23 @@ int cli_cmd_wait(const struct cli_globals *globals, int argc, char **argv)
     if (!until)
         cli_die("wait: --for ready|running|stopped is needed");
     const char *name = argv[optind];
-    struct bt_rpc_client client;
-    cli_bottled_connect(globals, &client);
     json_object *params = cli_bottled_name_params(name);
     json_object_object_add(params, "for", json_object_new_string(until));
-    json_object *result;
-    int code;
-    char message[BT_ERR_MSG_MAX];
-    int ret = cli_bottled_try(&client, "wait", params, timeout < 0 ? -1 : (int)(timeout * 1000),
-                              &result, &code, message, sizeof(message));
-    bt_rpc_client_close(&client);
-    json_object_put(result);
+    struct bt_rpc_message reply;
+    struct bt_err err = {0};
+    int ret = cli_bottled_call(globals, "wait", params, timeout < 0 ? -1 : (int)(timeout * 1000),
+                               &reply, &err);
+    if (ret == -EREMOTEIO)
+        snprintf(err.msg, sizeof(err.msg), "%s", reply.error_message ? reply.error_message : "?");
+    bt_rpc_message_clear(&reply);
     if (ret == -ETIMEDOUT) {
         fprintf(stderr, "bottle: wait %s: not %s after %gs\n", name, until, timeout);
         return 1;
     }
+    if (ret == -ENOTCONN)
+        cli_die("bottled is not running (%s); start it with: bottled --config DIR --state %s",
+                err.msg, globals->state);
     if (ret < 0)
-        cli_die("wait %s: %s", name, message);
+        cli_die("wait %s: %s", name, err.msg);
     return 0;
 }
