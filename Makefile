@@ -29,8 +29,9 @@ endif
 
 # Debian packages that building, testing, benchmarking and the demo need.
 DEPS_BUILD := build-essential pkg-config musl-tools libuv1-dev libjson-c-dev libcap-ng-dev \
-              clang-format
-DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static btrfs-progs strace
+              clang-format libarchive-dev libssl-dev
+DEPS_TEST  := bats perl python3 procps util-linux iproute2 busybox-static btrfs-progs strace \
+              umoci skopeo zstd jq redis-server redis-tools
 DEPS_BENCH := tini dumb-init catatonit hyperfine crun runc conmon
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
@@ -38,6 +39,9 @@ DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 PKGS      := json-c libcap-ng
 PKG_CFLAGS:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Only the bottle command (images: lib/archive*, lib/image-*) reads and writes archives; the
+# static shim and bottled stay without libarchive and libcrypto.
+IMAGE_LIBS:= $(shell pkg-config --libs libarchive libcrypto 2>/dev/null)
 UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS   := $(shell pkg-config --libs libuv 2>/dev/null)
 LIB_SRC   := $(wildcard lib/*.c)
@@ -120,7 +124,7 @@ $(BUILD)/bin/bottle-shim: $(SHIM_SRC:%.c=$(BUILD)/obj/%.o) $(LIBBOTTLE)
 
 $(BUILD)/bin/bottle: $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(LIBBOTTLE)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(IMAGE_LIBS)
 
 $(BUILD)/bin/bottled: $(SUP_SRC:%.c=$(BUILD)/obj/%.o) $(LIBBOTTLE)
 	@mkdir -p $(@D)
@@ -152,6 +156,8 @@ TEST_USES_rootfs := mount
 TEST_USES_spec := jsonread jsontext spec-value spec-process spec-mounts spec-linux spec-default mount
 TEST_USES_cgroup := cgroup-limits cgroup-freeze cgroup-events
 TEST_USES_svcspec := jsonread jsontext svcspec-value svcspec-service svcspec-net svcspec-json procattr
+TEST_USES_archive-tar := archive-tree
+TEST_USES_image := image-store image-import image-export archive-tar archive-tree rootfs mount
 TEST_USES_bundle := spec $(TEST_USES_spec) svcspec $(TEST_USES_svcspec) caps
 .SECONDEXPANSION:
 # (No % inside the $$ expansions: make would substitute the stem for it first.)
@@ -159,7 +165,7 @@ $(BUILD)/tests/lib/t-%: tests/lib/t-%.c $(CORE_OBJ) \
 		$$(addprefix $(BUILD)/obj/,$$(subst .c,.o,$$(wildcard lib/$$*.c))) \
 		$$(addprefix $(BUILD)/obj/lib/,$$(addsuffix .o,$$(TEST_USES_$$*)))
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$(sort $^)) $(PKG_LIBS)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$(sort $^)) $(PKG_LIBS) $(IMAGE_LIBS)
 
 # The default rootfs: Debian's busybox-static and its applet links, nothing else.
 rootfs: $(ROOTFS)/bin/busybox
@@ -181,6 +187,7 @@ format:
 bench: all rootfs
 	bench/init/run $(BUILD)
 	bench/start/run $(BUILD)
+	bench/images/run $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -11,6 +11,7 @@
 #include "bundle.h"
 #include "err.h"
 #include "exitfile.h"
+#include "image.h"
 #include "name.h"
 #include "rpc.h"
 
@@ -35,6 +36,8 @@ int cli_cmd_logs(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_ps(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_inspect(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_rm(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_image(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_commit(const struct cli_globals *globals, int argc, char **argv);
 /* daemon.c: verbs that talk to bottled */
 int cli_cmd_start(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_stop(const struct cli_globals *globals, int argc, char **argv);
@@ -73,6 +76,15 @@ json_object *cli_bottled_name_params(const char *name);
 
 /* Parses a size ("512m", "1g", bytes); exits 125 on a bad one. (run.c) */
 long long cli_parse_size(const char *text);
+/* run-bottled.c: `run -d` as a service of bottled's (docker flags → service spec → apply) */
+int cli_run_via_bottled(const struct cli_globals *globals, const struct bt_bundle_options *o,
+                        const char *restart);
+/* apply.c: specs handed to bottled */
+int cli_cmd_apply(const struct cli_globals *globals, int argc, char **argv);
+/* Asks bottled to remove unit NAME (one that came from apply). 0 when removed; -ENOENT when
+ * bottled does not know NAME; -ENOTCONN when bottled is not running; else ERR says why. */
+int cli_bottled_rm(const struct cli_globals *globals, const char *name, bool force,
+                   struct bt_err *err);
 
 /* ---- state.c: containers as the shim leaves them in STATE/containers/NAME ---- */
 
@@ -144,8 +156,34 @@ struct cli_run_options {
     const char *cap_drop[CLI_LIST_MAX];
     const char *init_args[CLI_LIST_MAX];
     size_t init_arg_count;
-    const char *storage;       /* dir (default), overlay or btrfs */
+    const char *storage;       /* dir (default), overlay or btrfs; with an IMAGE also copy */
+    const char *image;         /* IMAGE instead of --rootfs */
     const char *cgroup_parent; /* --cgroup-parent: the container's cgroup is P/NAME */
+    const char *restart;       /* --restart POLICY: -d under bottled */
 };
+
+/* ---- image.c: bottle run IMAGE ---- */
+
+#define BT_IMAGE_LAYERS_MAX 128
+
+struct cli_image_run {
+    struct bt_image image;
+    enum bt_image_driver driver;
+    char root[PATH_MAX];         /* --root, absolute */
+    char rootfs[PATH_MAX + 300]; /* ROOT/containers/NAME/rootfs */
+    char source[PATH_MAX];       /* what bottle-shim gets: btrfs subvolume */
+};
+
+/* Resolves O->image, picks the driver (O->storage or the best for --root), sets O's rootfs,
+ * root_path and image defaults, makes the container's storage when the driver copies, and
+ * notes the image in ROOT/containers/NAME. Dies with one line on failure. */
+void cli_run_image_prepare(const struct cli_globals *globals, struct cli_run_options *o,
+                           struct cli_image_run *run);
+
+/* The container's storage now belongs to bottle-shim: bottle's exit no longer removes it. */
+void cli_run_image_keep(void);
+
+/* Appends bottle-shim's storage arguments to ARGS at N; returns the new N. */
+int cli_run_image_args(const struct cli_image_run *run, const char **args, int n);
 
 #endif

@@ -29,6 +29,8 @@ static const char usage[] = "Usage: bottle [--root DIR] [--state DIR] COMMAND [A
                             "  update   change a service's limits live\n"
                             "  wait     wait until a service is running, ready or stopped\n"
                             "  events   stream bottled's events\n"
+                            "  image    import, ls, rm, gc, export images\n"
+                            "  commit   a container's changes as a new image\n"
                             "\n"
                             "Run 'bottle COMMAND -h' for a command's options.\n";
 
@@ -74,7 +76,8 @@ static const struct {
     {"inspect", cli_cmd_inspect}, {"rm", cli_cmd_rm},           {"start", cli_cmd_start},
     {"stop", cli_cmd_stop},       {"restart", cli_cmd_restart}, {"events", cli_cmd_events},
     {"pause", cli_cmd_pause},     {"resume", cli_cmd_resume},   {"stats", cli_cmd_stats},
-    {"update", cli_cmd_update},   {"wait", cli_cmd_wait},
+    {"update", cli_cmd_update},   {"wait", cli_cmd_wait},       {"apply", cli_cmd_apply},
+    {"image", cli_cmd_image},     {"commit", cli_cmd_commit},
 };
 
 int main(int argc, char **argv)

@@ -136,7 +136,13 @@ int cli_cmd_rm(const struct cli_globals *globals, int argc, char **argv)
     int status = 0;
     for (int i = optind; i < argc; i++) {
         struct bt_err err = {0};
-        if (remove_container(globals, argv[i], force, &err) < 0) {
+        /* A unit of bottled's first; else a container that `bottle run -d` left. */
+        int ret = cli_bottled_rm(globals, argv[i], force, &err);
+        if (ret == -ENOENT || ret == -ENOTCONN) {
+            memset(&err, 0, sizeof(err));
+            ret = remove_container(globals, argv[i], force, &err);
+        }
+        if (ret < 0) {
             fprintf(stderr, "bottle: %s\n", err.msg);
             status = 125;
         } else {

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "Usage: bottle run [OPTIONS] (--rootfs DIR | --bundle DIR) [--] [COMMAND [ARG...]]\n"
+    "Usage: bottle run [OPTIONS] (IMAGE | --rootfs DIR | --bundle DIR) [--] [COMMAND [ARG...]]\n"
     "\n"
     "  --name N            container name (default: run-PID)\n"
     "  --rootfs DIR        use DIR as the root filesystem (writes go to DIR)\n"
@@ -40,11 +40,14 @@ static const char usage[] =
     "      --userns        run in a new user namespace (root is host uid 100000)\n"
     "      --init-arg ARG  pass ARG to bottle-init (repeatable)\n"
     "      --rm           remove the container when it exits (always so in the foreground)\n"
+    "      --restart P     with -d: bottled supervises it (no, on-failure[:N], always,\n"
+    "                      unless-stopped); -d goes through bottled whenever it runs\n"
     "      --cgroup-parent P  the container's cgroup is P/NAME (default $BOTTLE_CGROUP_PARENT\n"
     "                      or bottle)\n"
     "      --storage KIND  dir: run in --rootfs itself (default); overlay: --rootfs is a\n"
     "                      read-only layer under a per-container upper dir; btrfs: --rootfs\n"
-    "                      is a subvolume, the container gets a writable snapshot of it\n";
+    "                      is a subvolume, the container gets a writable snapshot of it.\n"
+    "                      With an IMAGE: overlay, btrfs or copy (default: chosen for --root)\n";
 
 long long cli_parse_size(const char *text)
 {
@@ -118,7 +121,8 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         O_INITARG,
         O_RM,
         O_STORAGE,
-        O_CGROUP_PARENT
+        O_CGROUP_PARENT,
+        O_RESTART
     };
     static const struct option longopts[] = {
         {"name", required_argument, NULL, O_NAME},
@@ -146,6 +150,7 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         {"rm", no_argument, NULL, O_RM},
         {"storage", required_argument, NULL, O_STORAGE},
         {"cgroup-parent", required_argument, NULL, O_CGROUP_PARENT},
+        {"restart", required_argument, NULL, O_RESTART},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -189,10 +194,12 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         case O_INITARG: push(o->init_args, &o->init_arg_count, optarg, "--init-arg"); break;
         case O_RM: o->remove = true; break;
         case O_CGROUP_PARENT: o->cgroup_parent = optarg; break;
+        case O_RESTART: o->restart = optarg; break;
         case O_STORAGE:
             if (strcmp(optarg, "dir") != 0 && strcmp(optarg, "overlay") != 0 &&
-                strcmp(optarg, "btrfs") != 0)
-                cli_die("--storage %s: must be dir, overlay or btrfs", optarg);
+                strcmp(optarg, "btrfs") != 0 && strcmp(optarg, "copy") != 0 &&
+                strcmp(optarg, "auto") != 0)
+                cli_die("--storage %s: must be dir, overlay, btrfs, copy or auto", optarg);
             o->storage = optarg;
             break;
         case 'h': fputs(usage, stdout); exit(0);
@@ -200,12 +207,16 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         }
     }
     if (!container->rootfs && !o->bundle) {
-        if (optind < argc)
-            cli_die("run: images are not supported yet: use --rootfs DIR or --bundle DIR");
-        cli_die("run: --rootfs DIR or --bundle DIR is required");
+        if (optind >= argc)
+            cli_die("run: IMAGE, --rootfs DIR or --bundle DIR is required");
+        o->image = argv[optind++];
+        if (optind < argc && strcmp(argv[optind], "--") == 0)
+            optind++; /* IMAGE -- COMMAND */
     }
     if (container->rootfs && o->bundle)
         cli_die("run: --rootfs and --bundle exclude each other");
+    if (!o->image && o->storage && (!strcmp(o->storage, "copy") || !strcmp(o->storage, "auto")))
+        cli_die("run: --storage %s takes an IMAGE (--rootfs: dir, overlay or btrfs)", o->storage);
     if (optind < argc) {
         container->command = (const char *const *)(argv + optind);
         container->command_count = (size_t)(argc - optind);
@@ -291,9 +302,36 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
         cli_die("invalid container name '%s' (letters, digits, '_', '.', '-'; at most %d; not "
                 "starting with '.', '_' or '-')",
                 container->name, BT_NAME_MAX);
+    /* -d belongs to bottled when it runs (as docker's to dockerd); without it, or for what a
+     * service spec cannot say, the shim runs detached on its own (as `runc run -d`). */
+    if (o.restart && !o.detach)
+        cli_die("run: --restart needs -d: bottled supervises detached containers");
+    if (o.detach && (o.restart || cli_bottled_running(globals))) {
+        const char *why = o.bundle               ? "--bundle"
+                          : container->tty       ? "-t"
+                          : o.interactive        ? "-i"
+                          : container->read_only ? "--read-only"
+                          : container->userns    ? "--userns"
+                          : container->cap_add_count || container->cap_drop_count
+                              ? "--cap-add/--cap-drop"
+                          : o.init_arg_count ? "--init-arg"
+                          : o.storage        ? "--storage"
+                          : o.remove         ? "--rm"
+                          : o.cgroup_parent  ? "--cgroup-parent"
+                                             : NULL;
+        if (!why)
+            return cli_run_via_bottled(globals, container, o.restart);
+        if (o.restart)
+            cli_die("run: --restart cannot be combined with %s yet", why);
+    }
     char bundle[PATH_MAX], storage_root[PATH_MAX], layer[PATH_MAX];
     bool own_bundle = false;
-    bool copy_on_write = o.storage && strcmp(o.storage, "dir") != 0;
+    struct cli_image_run image = {0};
+    if (o.image) {
+        stale_bundle(globals, container->name); /* dies when NAME is taken */
+        cli_run_image_prepare(globals, &o, &image);
+    }
+    bool copy_on_write = !o.image && o.storage && strcmp(o.storage, "dir") != 0;
     if (copy_on_write) {
         if (!container->rootfs)
             cli_die("run: --storage %s needs --rootfs", o.storage);
@@ -328,7 +366,7 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
     char shim[PATH_MAX], init[PATH_MAX];
     cli_program_path(globals, "bottle-shim", shim, sizeof(shim));
     cli_program_path(globals, "bottle-init", init, sizeof(init));
-    const char *args[16 + 2 * CLI_LIST_MAX];
+    const char *args[16 + 2 * CLI_LIST_MAX + 2 * BT_IMAGE_LAYERS_MAX];
     int n = 0;
     args[n++] = shim;
     int ready[2] = {-1, -1};
@@ -370,13 +408,20 @@ int cli_cmd_run(const struct cli_globals *globals, int argc, char **argv)
         args[n++] = strcmp(o.storage, "overlay") == 0 ? "--layer" : "--image";
         args[n++] = layer;
     }
+    if (o.image)
+        n = cli_run_image_args(&image, args, n);
     for (size_t i = 0; i < o.init_arg_count; i++) {
         args[n++] = "--init-arg";
         args[n++] = o.init_args[i];
     }
     args[n] = NULL;
-    if (o.detach)
-        return start_detached(shim, (char **)args, ready, container->name);
+    if (o.detach) {
+        if (o.image)
+            cli_run_image_keep(); /* the shim removes what it fails to start */
+        int ret = start_detached(shim, (char **)args, ready, container->name);
+        bt_image_free(&image.image);
+        return ret;
+    }
     execv(shim, (char **)args);
     int saved = errno;
     if (own_bundle) {

@@ -311,15 +311,31 @@ static int build(const struct bt_bundle_options *o, const struct words *words, c
     json_object_object_add(root, "readonly", json_object_new_boolean(o->read_only));
     json_object *process = get(spec, "process");
     json_object_object_add(process, "terminal", json_object_new_boolean(o->tty));
-    if (o->command_count)
+    if (o->image_entrypoint_count || o->image_cmd_count) {
+        json_object *args = string_array(o->image_entrypoint, o->image_entrypoint_count);
+        const char *const *tail = o->command_count ? o->command : o->image_cmd;
+        size_t n = o->command_count ? o->command_count : o->image_cmd_count;
+        for (size_t i = 0; i < n; i++)
+            json_object_array_add(args, json_object_new_string(tail[i]));
+        json_object_object_add(process, "args", args);
+    } else if (o->command_count) {
         json_object_object_add(process, "args", string_array(o->command, o->command_count));
-    if (o->workdir)
-        json_object_object_add(process, "cwd", json_object_new_string(o->workdir));
+    }
+    const char *workdir = o->workdir ? o->workdir : o->image_workdir;
+    if (workdir)
+        json_object_object_add(process, "cwd", json_object_new_string(workdir));
+    if (o->image_stop_signal) {
+        json_object *annotations = get_or_add(spec, "annotations");
+        json_object_object_add(annotations, "org.opencontainers.image.stopSignal",
+                               json_object_new_string(o->image_stop_signal));
+    }
+    const char *user = o->user ? o->user : o->image_user;
     const char *hostname = o->hostname ? o->hostname : o->name;
     if (hostname)
         json_object_object_add(spec, "hostname", json_object_new_string(hostname));
-    if ((ret = set_env(process, o->env, o->env_count, err)) < 0 ||
-        (o->user && (ret = set_user(process, rootfs, o->user, words, err)) < 0) ||
+    if ((ret = set_env(process, o->image_env, o->image_env_count, err)) < 0 ||
+        (ret = set_env(process, o->env, o->env_count, err)) < 0 ||
+        (user && (ret = set_user(process, rootfs, user, words, err)) < 0) ||
         (ret = set_rlimits(process, o, err)) < 0 || (ret = set_caps(process, o, err)) < 0)
         goto out;
     json_object *mounts = get(spec, "mounts");
@@ -340,6 +356,9 @@ static int build(const struct bt_bundle_options *o, const struct words *words, c
     if ((ret = set_namespaces(linux_obj, o, err)) < 0)
         goto out;
     set_resources(linux_obj, o);
+    if (o->readiness)
+        json_object_object_add(get_or_add(spec, "annotations"), "org.bottle.readiness",
+                               json_object_new_string(o->readiness));
     const char *json = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
                                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
     char *copy = json ? strdup(json) : NULL;
@@ -391,7 +410,14 @@ int bt_bundle_from_service(const struct bt_svcspec_service *svc, const char *roo
             .readonly = m->readonly,
         };
     }
+    /* The shim offers what the readiness needs: a NOTIFY_SOCKET, or the s6 notification fd. */
+    char readiness[16] = "";
+    if (svc->readiness == BT_SVCSPEC_READY_SD_NOTIFY)
+        snprintf(readiness, sizeof(readiness), "sd_notify");
+    else if (svc->readiness == BT_SVCSPEC_READY_FD)
+        snprintf(readiness, sizeof(readiness), "fd:%d", svc->ready_fd);
     struct bt_bundle_options o = {
+        .readiness = readiness[0] ? readiness : NULL,
         .name = svc->name,
         .rootfs = rootfs_path,
         .command = (const char *const *)svc->command,

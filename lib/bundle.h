@@ -67,6 +67,19 @@ struct bt_bundle_options {
     size_t cap_add_count;
     const char *const *cap_drop;
     size_t cap_drop_count;
+    const char *readiness; /* annotation org.bottle.readiness for bottle-shim: "sd_notify" or
+                            * "fd:N"; NULL: none */
+    /* An image's config (lib/image), merged the docker way: process.args is the entrypoint and
+     * then command (or else image_cmd); env is image_env overridden by env; workdir and user
+     * win over image_workdir and image_user; image_stop_signal becomes the annotation
+     * org.opencontainers.image.stopSignal. */
+    const char *const *image_entrypoint;
+    size_t image_entrypoint_count;
+    const char *const *image_cmd;
+    size_t image_cmd_count;
+    const char *const *image_env;
+    size_t image_env_count;
+    const char *image_workdir, *image_user, *image_stop_signal;
 };
 
 /* Builds the config.json text for O: the default spec with what O sets. Returns 0 and stores a

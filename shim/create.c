@@ -202,7 +202,7 @@ static int make_plan(struct shim_container *container, struct child_plan *plan, 
                           "linux.gidMappings",
                           spec->config_path);
 
-    plan->mounts = calloc(spec->mounts_len + 1, sizeof(*plan->mounts));
+    plan->mounts = calloc(spec->mounts_len + 2, sizeof(*plan->mounts));
     if (!plan->mounts)
         return bt_err_sys(err, ENOMEM, "plan");
     for (size_t i = 0; i < spec->mounts_len; i++) {
@@ -214,10 +214,13 @@ static int make_plan(struct shim_container *container, struct child_plan *plan, 
                                             .propagation = m->propagation,
                                             .data = m->data};
     }
+    size_t n_mounts = spec->mounts_len;
+    if (shim_notify_mount(container, &plan->mounts[n_mounts]))
+        n_mounts++;
     plan->mount_config = (struct bt_mount_config){
         .rootfs = spec->rootfs,
         .mounts = plan->mounts,
-        .n_mounts = spec->mounts_len,
+        .n_mounts = n_mounts,
         .masked_paths = (const char *const *)spec->masked_paths,
         .readonly_paths = (const char *const *)spec->readonly_paths,
         .rootfs_propagation = spec->rootfs_propagation,
@@ -263,16 +266,22 @@ static int make_plan(struct shim_container *container, struct child_plan *plan, 
             (struct bt_caps){proc->caps.bounding, proc->caps.effective, proc->caps.permitted,
                              proc->caps.inheritable, proc->caps.ambient};
 
-    plan->env = calloc(proc->env_len + 2, sizeof(char *));
+    plan->env = calloc(proc->env_len + 3, sizeof(char *));
     if (!plan->env)
         return bt_err_sys(err, ENOMEM, "plan");
     bool has_home = false;
+    const char *notify_env = container->notify.enabled ? container->notify.env : "";
+    size_t env_len = 0;
     for (size_t i = 0; i < proc->env_len; i++) {
-        plan->env[i] = proc->env[i];
+        if (notify_env[0] && strncmp(proc->env[i], "NOTIFY_SOCKET=", 14) == 0)
+            continue; /* ours is the one that works */
+        plan->env[env_len++] = proc->env[i];
         has_home = has_home || strncmp(proc->env[i], "HOME=", 5) == 0;
     }
+    if (notify_env[0])
+        plan->env[env_len++] = (char *)notify_env;
     memcpy(plan->home_env, "HOME=", 5);
-    plan->home_slot = has_home ? NULL : &plan->env[proc->env_len];
+    plan->home_slot = has_home ? NULL : &plan->env[env_len];
 
     plan->sysctl_paths = calloc(spec->sysctl_len + 1, sizeof(*plan->sysctl_paths));
     if (!plan->sysctl_paths)
@@ -336,14 +345,19 @@ static int write_file(const char *path, const char *value, struct bt_err *err)
  * container, so that none can become its cwd. */
 static void close_inherited(const struct child_plan *plan)
 {
-    unsigned keep[2] = {(unsigned)plan->sync_fd, (unsigned)plan->init_fd};
-    if (keep[0] > keep[1]) {
-        unsigned t = keep[0];
-        keep[0] = keep[1];
-        keep[1] = t;
-    }
+    /* The notification pipe's write end too (a pipe cannot become a cwd); -1 sorts last. */
+    const struct shim_notify *notify = &plan->container->notify;
+    unsigned keep[3] = {(unsigned)plan->sync_fd, (unsigned)plan->init_fd,
+                        notify->enabled ? (unsigned)notify->child_fd : ~0U};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (keep[j] < keep[i]) {
+                unsigned t = keep[i];
+                keep[i] = keep[j];
+                keep[j] = t;
+            }
     unsigned from = 3;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3 && keep[i] != ~0U; i++) {
         if (keep[i] > from)
             syscall(SYS_close_range, from, keep[i] - 1, 0U);
         from = keep[i] + 1;
@@ -385,6 +399,24 @@ static void set_home(struct child_plan *plan)
     }
     snprintf(plan->home_env + 5, sizeof(plan->home_env) - 5, "%s", home);
     *plan->home_slot = plan->home_env;
+}
+
+/* The s6 notification fd: the pipe's write end becomes fd N, inherited by bottle-init and the
+ * service; the sync socket and the init's memfd move away first if they sit on N. */
+static void place_notify_fd(struct child_plan *plan)
+{
+    const struct shim_notify *notify = &plan->container->notify;
+    if (!notify->enabled || notify->child_fd < 0)
+        return;
+    int target = notify->target_fd;
+    if (plan->sync_fd == target)
+        plan->sync_fd = fcntl(target, F_DUPFD_CLOEXEC, 3);
+    if (plan->init_fd == target)
+        plan->init_fd = fcntl(target, F_DUPFD_CLOEXEC, 3);
+    if (notify->child_fd == target)
+        fcntl(target, F_SETFD, 0);
+    else
+        dup2(notify->child_fd, target);
 }
 
 static const int join_order[] = {BT_SPEC_NS_USER, BT_SPEC_NS_MOUNT, BT_SPEC_NS_NETWORK,
@@ -481,6 +513,7 @@ static __attribute__((noreturn)) void child_main(struct child_plan *plan)
         child_fail(plan, &err);
     /* Belt and braces: anything opened since is closed at exec too. */
     syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    place_notify_fd(plan);
     bt_sig_setmask(BT_SIGMASK_ALL, NULL);
     syscall(SYS_execveat, plan->init_fd, "", plan->init_argv, plan->env, AT_EMPTY_PATH);
     bt_err_sys(&err, errno, "exec bottle-init");
@@ -559,7 +592,13 @@ int shim_create(struct shim_container *container, struct bt_err *err)
     if (init_fd < 0)
         return init_fd;
     struct child_plan plan;
-    int ret = make_plan(container, &plan, init_fd, err);
+    int ret = shim_notify_prepare(container, err);
+    if (ret < 0) {
+        close(init_fd);
+        shim_notify_close(container);
+        return ret;
+    }
+    ret = make_plan(container, &plan, init_fd, err);
     if (ret < 0)
         goto out_plan;
     /* Joining a pid namespace applies to our children: do it before the clone. */
@@ -589,6 +628,7 @@ int shim_create(struct shim_container *container, struct bt_err *err)
         child_main(&plan);
     }
     close(sync[1]);
+    shim_notify_parent(container);
     shim_io_parent(container);
     shim_tty_parent(container);
     if (pid < 0) {
@@ -652,6 +692,7 @@ out_plan:
 
 void shim_destroy(struct shim_container *container)
 {
+    shim_notify_close(container);
     if (container->netns_path[0]) {
         umount2(container->netns_path, MNT_DETACH);
         unlink(container->netns_path);

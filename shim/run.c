@@ -28,6 +28,8 @@ enum {
     SLOT_TTY,
     SLOT_STDIN,
     SLOT_LISTEN,
+    SLOT_NOTIFY_SOCKET,
+    SLOT_NOTIFY_PIPE,
     SLOT_CLIENTS
 };
 
@@ -104,6 +106,11 @@ int shim_run(struct shim_container *container)
                          !container->stdin_closed;
         fds[SLOT_STDIN] = (struct pollfd){.fd = tty_input ? STDIN_FILENO : -1, .events = POLLIN};
         fds[SLOT_LISTEN] = (struct pollfd){.fd = container->listen_fd, .events = POLLIN};
+        const struct shim_notify *notify = &container->notify;
+        fds[SLOT_NOTIFY_SOCKET] =
+            (struct pollfd){.fd = notify->enabled ? notify->socket_fd : -1, .events = POLLIN};
+        fds[SLOT_NOTIFY_PIPE] =
+            (struct pollfd){.fd = notify->enabled ? notify->pipe_fd : -1, .events = POLLIN};
         for (int i = 0; i < SHIM_CLIENTS_MAX; i++)
             fds[SLOT_CLIENTS + i] = (struct pollfd){
                 .fd = container->clients[i] ? container->clients[i]->fd : -1, .events = POLLIN};
@@ -125,6 +132,10 @@ int shim_run(struct shim_container *container)
             shim_tty_input(container);
         if (fds[SLOT_LISTEN].revents)
             shim_serve_accept(container);
+        if (fds[SLOT_NOTIFY_SOCKET].revents)
+            shim_notify_read_socket(container);
+        if (fds[SLOT_NOTIFY_PIPE].revents)
+            shim_notify_read_pipe(container);
         for (int i = 0; i < SHIM_CLIENTS_MAX; i++)
             if (container->clients[i] && fds[SLOT_CLIENTS + i].revents)
                 shim_serve_client(container, i);

@@ -73,6 +73,7 @@ static json_object *state_json(const struct shim_container *container)
     json_object_object_add(obj, "shim_pid", json_object_new_int(getpid()));
     json_object_object_add(obj, "started_at_ns", json_object_new_int64(container->started_at_ns));
     json_object_object_add(obj, "bundle", json_object_new_string(container->options->bundle));
+    json_object_object_add(obj, "ready", json_object_new_boolean(container->notify.ready));
     return obj;
 }
 

@@ -12,6 +12,7 @@
 
 #include "cgroup.h"
 #include "err.h"
+#include "mount.h"
 #include "rootfs.h"
 #include "rpc.h"
 #include "spec.h"
@@ -58,6 +59,19 @@ struct shim_storage {
     char dir[512], target[560], upper[560], work[560];
 };
 
+/* Readiness the container reports to the shim (the annotation org.bottle.readiness): sd_notify
+ * READY=1 on a NOTIFY_SOCKET, or a newline on an s6 notification fd. Fds are -1 when unused. */
+struct shim_notify {
+    bool enabled;  /* shim_notify_prepare ran: the fds below are meaningful */
+    int socket_fd; /* sd_notify: the datagram socket at STATE_DIR/notify/notify.sock */
+    int pipe_fd;   /* fd: the read end of the notification pipe */
+    int child_fd;  /* fd: the write end, until the clone has it */
+    int target_fd; /* fd: N, the fd number the service writes to */
+    bool ready;    /* READY=1 or the newline came: STATE_DIR/ready was written */
+    char dir[560]; /* STATE_DIR/notify, bind-mounted at /run/notify */
+    char env[64];  /* NOTIFY_SOCKET=/run/notify/notify.sock, or "" */
+};
+
 /* One container being created or run. */
 struct shim_container {
     const struct shim_options *options;
@@ -82,6 +96,7 @@ struct shim_container {
     struct termios tty_saved;
     bool stdin_closed;
     struct shim_storage storage;
+    struct shim_notify notify;
 };
 
 /* Parses bottle-shim's command line; exits 125 with a message on bad usage. */
@@ -185,6 +200,18 @@ void shim_serve_accept(struct shim_container *container);
 void shim_serve_client(struct shim_container *container, int index);
 void shim_serve_exited(struct shim_container *container, const char *exit_json);
 void shim_serve_close(struct shim_container *container);
+
+/* Readiness (notify.c). prepare reads the annotation and makes the socket or the pipe (before
+ * the clone); mount fills the bind mount of the socket's directory (returns true when there is
+ * one); child_fd is the write end the child must place at target_fd; parent closes the
+ * child's end after the clone; read handles a readable socket or pipe; close undoes prepare.
+ * STATE_DIR/ready (written atomically, content "sd_notify" or "fd") tells bottled. */
+int shim_notify_prepare(struct shim_container *container, struct bt_err *err);
+bool shim_notify_mount(const struct shim_container *container, struct bt_mount *mount);
+void shim_notify_parent(struct shim_container *container);
+void shim_notify_read_socket(struct shim_container *container);
+void shim_notify_read_pipe(struct shim_container *container);
+void shim_notify_close(struct shim_container *container);
 
 /* Waits for the init to exit, forwarding the signals bottle-shim receives (foreground) and
  * serving the control socket (detached). Returns the init's wait status. */

@@ -29,9 +29,15 @@ int shim_storage_prepare(struct shim_container *container, struct bt_err *err)
     struct shim_storage *st = &container->storage;
     memset(&st->rootfs, 0, sizeof(st->rootfs));
     st->rootfs.kind = opt->storage;
-    if (opt->storage == BT_ROOTFS_DIR)
-        return 0;
     char path[sizeof(st->dir)];
+    if (opt->storage == BT_ROOTFS_DIR) {
+        /* bottle run IMAGE --storage copy: the rootfs is the container's own copy of the
+         * image, which goes with the container. */
+        snprintf(path, sizeof(path), "%s/containers/%s/image-copy", opt->root, opt->id);
+        if (access(path, F_OK) == 0)
+            snprintf(st->dir, sizeof(st->dir), "%s/containers/%s", opt->root, opt->id);
+        return 0;
+    }
     snprintf(path, sizeof(path), "%s", opt->root);
     make_dir(path, err);
     snprintf(path, sizeof(path), "%s/containers", opt->root);
@@ -50,6 +56,13 @@ int shim_storage_prepare(struct shim_container *container, struct bt_err *err)
         if ((ret = make_dir(st->upper, err)) < 0 || (ret = make_dir(st->work, err)) < 0 ||
             (ret = make_dir(st->target, err)) < 0)
             return ret;
+        /* The merged "/" takes the upper dir's owner and mode: give it the top layer's, or a
+         * non-root user could not even enter "/" (0700). */
+        struct stat top;
+        if (stat(opt->layers[opt->layer_count - 1], &top) == 0 &&
+            (chown(st->upper, top.st_uid, top.st_gid) < 0 ||
+             chmod(st->upper, top.st_mode & 07777) < 0))
+            return bt_err_sys(err, errno, "set the mode of %s", st->upper);
         st->rootfs.layers = opt->layers;
         st->rootfs.n_layers = (size_t)opt->layer_count;
         st->rootfs.upper = st->upper;
@@ -90,10 +103,22 @@ int shim_storage_mount(const struct shim_container *container, struct bt_err *er
 void shim_storage_remove(struct shim_container *container)
 {
     struct shim_storage *st = &container->storage;
-    if (st->rootfs.kind == BT_ROOTFS_DIR || !st->dir[0])
+    if (!st->dir[0])
         return;
     struct bt_err err = {0};
-    if (bt_rootfs_remove(&st->rootfs, &err) < 0)
+    char path[sizeof(st->dir) + 16];
+    if (st->rootfs.kind == BT_ROOTFS_DIR) {
+        snprintf(path, sizeof(path), "%s/rootfs", st->dir);
+        if (bt_rootfs_remove_tree(path, &err) < 0)
+            bt_log_warn("remove the container's copy of its image: %s", err.msg);
+        snprintf(path, sizeof(path), "%s/image-copy", st->dir);
+        unlink(path);
+    }
+    snprintf(path, sizeof(path), "%s/image.json", st->dir); /* lib/image's note */
+    unlink(path);
+    if (st->rootfs.kind == BT_ROOTFS_DIR)
+        rmdir(st->dir);
+    else if (bt_rootfs_remove(&st->rootfs, &err) < 0)
         bt_log_warn("remove the container's storage: %s", err.msg);
     else if (rmdir(st->dir) < 0 && errno != ENOENT && errno != ENOTEMPTY)
         bt_log_warn("remove %s: %s", st->dir, strerror(errno));

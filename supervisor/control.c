@@ -243,11 +243,17 @@ json_object *sup_service_json(const struct sup_service *svc)
     json_object_object_add(obj, "uptime_ms", json_object_new_int64((int64_t)uptime));
     json_object_object_add(obj, "restarts", json_object_new_int64(svc->restarts));
     json_object_object_add(obj, "failures", json_object_new_int64(svc->failures));
+    if (svc->tree)
+        json_object_object_add(obj, "tree", json_object_new_string(svc->tree->name));
+    json_object_object_add(obj, "ready", json_object_new_boolean(svc->ready));
     json_object *last = json_object_new_object();
     json_object_object_add(last, "code", json_object_new_int(svc->last_exit.code));
     json_object_object_add(last, "signal", json_object_new_int(svc->last_exit.signal));
     json_object_object_add(last, "oom", json_object_new_boolean(svc->last_exit.oom));
     json_object_object_add(obj, "last_exit", last);
+    json_object_object_add(obj, "health",
+                           sup_health_status(svc) ? json_object_new_string(sup_health_status(svc))
+                                                  : NULL);
     /* The limits the next start applies (with `bottle update`'s overrides): 0 is none. */
     json_object *limits = json_object_new_object();
     json_object_object_add(limits, "memory",
@@ -287,6 +293,71 @@ static const char *param_string(json_object *params, const char *key)
         !json_object_is_type(value, json_type_string))
         return NULL;
     return json_object_get_string(value);
+}
+
+/* A tree answers inspect, start, stop and restart; it acts through its children. */
+static json_object *dispatch_tree(struct sup_tree *tree, const char *method, int *code,
+                                  const char **message)
+{
+    if (strcmp(method, "start") == 0)
+        sup_tree_start(tree);
+    else if (strcmp(method, "stop") == 0)
+        sup_tree_stop(tree);
+    else if (strcmp(method, "restart") == 0)
+        sup_tree_restart(tree);
+    else if (strcmp(method, "inspect") != 0) {
+        *code = BT_RPC_INVALID_PARAMS;
+        *message = "a tree cannot do that: name one of its services";
+        return NULL;
+    }
+    return sup_tree_json(tree);
+}
+
+/* apply {spec: TEXT, file: LABEL} and rm {name, force}: the set of units changes. */
+static json_object *dispatch_specs(struct sup *sup, const char *method, json_object *params,
+                                   int *code, const char **message)
+{
+    static char why[sizeof(((struct bt_err *)0)->msg)];
+    struct bt_err err = {0};
+    char name[BT_SVCSPEC_NAME_MAX + 1] = "";
+    const char *action = NULL;
+    int ret;
+    if (strcmp(method, "apply") == 0) {
+        const char *text = param_string(params, "spec");
+        const char *label = param_string(params, "file");
+        if (!text) {
+            *code = BT_RPC_INVALID_PARAMS;
+            *message = "missing params.spec";
+            return NULL;
+        }
+        json_object *value;
+        bool create = params && json_object_object_get_ex(params, "create", &value) &&
+                      json_object_get_boolean(value);
+        ret = sup_specs_apply(sup, text, label ? label : "apply", create, &action, name, &err);
+    } else {
+        const char *unit = param_string(params, "name");
+        json_object *value;
+        bool force = params && json_object_object_get_ex(params, "force", &value) &&
+                     json_object_get_boolean(value);
+        if (!unit) {
+            *code = BT_RPC_INVALID_PARAMS;
+            *message = "missing params.name";
+            return NULL;
+        }
+        snprintf(name, sizeof(name), "%s", unit);
+        ret = sup_specs_rm(sup, unit, force, &err);
+        action = "removed";
+    }
+    if (ret < 0) {
+        snprintf(why, sizeof(why), "%s", err.msg);
+        *code = ret == -ENOENT ? -32004 : -32001;
+        *message = why;
+        return NULL;
+    }
+    json_object *result = json_object_new_object();
+    json_object_object_add(result, "name", json_object_new_string(name));
+    json_object_object_add(result, "action", json_object_new_string(action));
+    return result;
 }
 
 /* A number param: 1 with *VALUE, 0 when absent, -1 when not a number. */
@@ -520,6 +591,29 @@ static json_object *do_resume(struct call *call)
     return do_freeze(call, false);
 }
 
+/* apply and rm: dispatch_specs, in the table's shape. */
+static json_object *do_specs(struct call *call, const char *method)
+{
+    const char *message = NULL;
+    int code = 0;
+    json_object *result = dispatch_specs(call->client->sup, method, call->params, &code, &message);
+    if (!result) {
+        call->code = code;
+        call->message = message;
+    }
+    return result;
+}
+
+static json_object *do_apply(struct call *call)
+{
+    return do_specs(call, "apply");
+}
+
+static json_object *do_rm(struct call *call)
+{
+    return do_specs(call, "rm");
+}
+
 static json_object *do_ps(struct call *call)
 {
     json_object *list = json_object_new_array();
@@ -536,10 +630,13 @@ static const struct {
     int name;
     json_object *(*fn)(struct call *call);
 } methods[] = {
-    {"ps", NO_NAME, do_ps},      {"events", NO_NAME, do_events}, {"inspect", NAME, do_inspect},
-    {"start", NAME, do_start},   {"stop", NAME, do_stop},        {"restart", NAME, do_restart},
-    {"kill", NAME, do_kill},     {"pause", NAME, do_pause},      {"resume", NAME, do_resume},
-    {"update", NAME, do_update}, {"wait", NAME, do_wait},        {"stats", OPTIONAL_NAME, do_stats},
+    {"ps", NO_NAME, do_ps},        {"events", NO_NAME, do_events},
+    {"inspect", NAME, do_inspect}, {"start", NAME, do_start},
+    {"stop", NAME, do_stop},       {"restart", NAME, do_restart},
+    {"kill", NAME, do_kill},       {"pause", NAME, do_pause},
+    {"resume", NAME, do_resume},   {"update", NAME, do_update},
+    {"wait", NAME, do_wait},       {"stats", OPTIONAL_NAME, do_stats},
+    {"apply", NO_NAME, do_apply},  {"rm", NO_NAME, do_rm},
 };
 
 /* Runs the call; returns the result, or NULL with CALL's code and message set (or deferred). */
@@ -553,6 +650,11 @@ static json_object *dispatch(struct call *call, const char *method)
             call->svc = name ? sup_find(call->client->sup, name) : NULL;
             if (!name && methods[i].name == NAME)
                 return refuse(call, ERR_NO_SUCH, "missing params.name");
+            /* A tree answers inspect, start, stop and restart; it acts through its children. */
+            struct sup_tree *tree =
+                name && !call->svc ? sup_tree_find(call->client->sup, name) : NULL;
+            if (tree)
+                return dispatch_tree(tree, method, &call->code, &call->message);
             if (name && !call->svc)
                 return refuse(call, ERR_NO_SUCH, "no such service");
         }

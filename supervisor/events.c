@@ -11,23 +11,15 @@
 
 #include "log.h"
 
-void sup_event(struct sup *sup, const char *type, const struct sup_service *svc, const char *fmt,
-               ...)
+static void emit(struct sup *sup, const char *type, const char *name, const char *extra)
 {
-    char extra[1024] = "";
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(extra, sizeof(extra), fmt, ap);
-        va_end(ap);
-    }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     uint64_t seq = ++sup->event_seq;
     char *json = NULL;
     if (asprintf(&json, "{\"seq\":%llu,\"time_ns\":%lld,\"type\":\"%s\",\"name\":\"%s\"%s%s}",
                  (unsigned long long)seq, (long long)now.tv_sec * 1000000000LL + now.tv_nsec, type,
-                 svc ? svc->name : "", extra[0] ? "," : "", extra) < 0)
+                 name, extra[0] ? "," : "", extra) < 0)
         return;
     bt_log_info("event %s", json);
     size_t slot = seq % SUP_EVENTS_KEPT;
@@ -35,6 +27,31 @@ void sup_event(struct sup *sup, const char *type, const struct sup_service *svc,
     sup->events[slot].seq = seq;
     sup->events[slot].json = json;
     sup_control_broadcast(sup, seq, json);
+}
+
+static void vemit(struct sup *sup, const char *type, const char *name, const char *fmt, va_list ap)
+{
+    char extra[1024] = "";
+    if (fmt)
+        vsnprintf(extra, sizeof(extra), fmt, ap);
+    emit(sup, type, name, extra);
+}
+
+void sup_event(struct sup *sup, const char *type, const struct sup_service *svc, const char *fmt,
+               ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vemit(sup, type, svc ? svc->name : "", fmt, ap);
+    va_end(ap);
+}
+
+void sup_event_name(struct sup *sup, const char *type, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vemit(sup, type, name, fmt, ap);
+    va_end(ap);
 }
 
 void sup_events_free(struct sup *sup)

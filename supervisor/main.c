@@ -1,6 +1,6 @@
-/* bottled: main() is the table of contents: options, state dir, control socket, specs,
- * re-adoption of live shims, then the loop. SIGTERM/SIGINT stop every service and exit;
- * SIGQUIT exits at once and leaves every container running for the next bottled; SIGHUP
+/* bottled: main() is the table of contents: options, state dir, control socket, specs
+ * (specs.c, with the re-adoption of live shims), then the loop. SIGTERM/SIGINT stop every service
+ * and exit; SIGQUIT exits at once and leaves every container running for the next bottled; SIGHUP
  * reloads the specs and applies only the difference. */
 #include "sup.h"
 
@@ -40,115 +40,6 @@ static void sibling(char *buf, size_t len, const char *name)
     snprintf(buf, len, "%s/%s", self, name);
 }
 
-static void on_error(const struct bt_err *err, void *data)
-{
-    (void)data;
-    bt_log_error("%s", err->msg);
-}
-
-/* Reads the specs: every service of the config, by name. Trees come with OTP supervision. */
-static int load_specs(struct sup *sup, struct bt_svcspec_list *list)
-{
-    struct bt_err err = {0};
-    memset(list, 0, sizeof(*list));
-    if (!sup->config)
-        return 0;
-    struct stat st;
-    if (stat(sup->config, &st) < 0) {
-        bt_log_error("--config %s: %s", sup->config, strerror(errno));
-        return -errno;
-    }
-    if (S_ISDIR(st.st_mode))
-        return bt_svcspec_load_dir(sup->config, list, on_error, NULL, &err) < 0
-                   ? (bt_log_error("%s", err.msg), -1)
-                   : 0;
-    struct bt_svcspec_node *node;
-    if (bt_svcspec_load_file(sup->config, &node, &err) < 0) {
-        bt_log_error("%s", err.msg);
-        return 0; /* a bad file never stops bottled */
-    }
-    list->nodes = calloc(1, sizeof(*list->nodes));
-    if (!list->nodes) {
-        bt_svcspec_free(node);
-        return -ENOMEM;
-    }
-    list->nodes[0] = node;
-    list->len = 1;
-    return 0;
-}
-
-static void add_service(struct sup *sup, struct bt_svcspec_node *node, bool adopt)
-{
-    if (node->kind != BT_SVCSPEC_SERVICE) {
-        bt_log_error("%s: trees are not supervised yet; only services", node->file);
-        bt_svcspec_free(node);
-        return;
-    }
-    struct sup_service *svc = sup_service_new(sup, node);
-    if (!svc) {
-        bt_svcspec_free(node);
-        return;
-    }
-    svc->next = sup->services;
-    sup->services = svc;
-    sup_restore(svc);
-    sup_event(sup, "loaded", svc, NULL);
-    if (adopt && sup_shim_adopt(svc) != 0)
-        return;
-    if (svc->wanted_up) {
-        svc->wanted_up = false; /* so that START counts as new */
-        sup_service_handle(svc, SUP_EV_START, NULL);
-    }
-}
-
-/* SIGHUP: new services start, removed ones stop, changed ones restart; the rest go on. */
-static void reload(struct sup *sup)
-{
-    struct bt_svcspec_list list;
-    if (load_specs(sup, &list) < 0)
-        return;
-    for (struct sup_service *svc = sup->services; svc; svc = svc->next) {
-        bool found = false;
-        for (size_t i = 0; i < list.len && !found; i++)
-            found = list.nodes[i] && list.nodes[i]->kind == BT_SVCSPEC_SERVICE &&
-                    strcmp(list.nodes[i]->service.name, svc->name) == 0;
-        if (!found && !svc->removed) {
-            svc->removed = true;
-            sup_event(sup, "removed", svc, NULL);
-            sup_service_handle(svc, SUP_EV_STOP, NULL);
-        }
-    }
-    for (size_t i = 0; i < list.len; i++) {
-        struct bt_svcspec_node *node = list.nodes[i];
-        if (!node || node->kind != BT_SVCSPEC_SERVICE) {
-            if (node)
-                add_service(sup, node, false);
-            list.nodes[i] = NULL;
-            continue;
-        }
-        struct sup_service *svc = sup_find(sup, node->service.name);
-        list.nodes[i] = NULL;
-        if (!svc) {
-            add_service(sup, node, false);
-        } else if (bt_svcspec_equal(svc->spec, &node->service)) {
-            bt_svcspec_free(node);
-        } else {
-            bt_svcspec_free(svc->node);
-            svc->node = node;
-            svc->spec = &node->service;
-            svc->removed = false;
-            sup_event(sup, "changed", svc, NULL);
-            if (svc->state == SUP_RUNNING || svc->state == SUP_STARTING) {
-                svc->restart_pending = true;
-                sup_service_handle(svc, SUP_EV_STOP, NULL);
-            } else if (svc->wanted_up) {
-                sup_service_handle(svc, SUP_EV_START, NULL);
-            }
-        }
-    }
-    bt_svcspec_list_free(&list);
-}
-
 static void close_all(struct sup *sup)
 {
     sup_control_close(sup);
@@ -157,6 +48,8 @@ static void close_all(struct sup *sup)
     uv_close((uv_handle_t *)&sup->sig_quit, NULL);
     uv_close((uv_handle_t *)&sup->sig_hup, NULL);
     uv_close((uv_handle_t *)&sup->sig_chld, NULL);
+    uv_close((uv_handle_t *)&sup->reap_timer, NULL);
+    sup_specs_free(sup);
     while (sup->services) {
         struct sup_service *svc = sup->services;
         sup->services = svc->next;
@@ -184,15 +77,14 @@ static void on_signal(uv_signal_t *handle, int signum)
         if (sup->shutting_down)
             return;
         sup->shutting_down = true;
-        for (struct sup_service *svc = sup->services; svc; svc = svc->next)
-            sup_service_handle(svc, SUP_EV_STOP, NULL);
+        sup_specs_stop_all(sup);
         sup_maybe_exit(sup);
         break;
     case SIGQUIT:
         /* Leave every container running for the next bottled (upgrades). */
         close_all(sup);
         break;
-    case SIGHUP: reload(sup); break;
+    case SIGHUP: sup_specs_reload(sup); break;
     case SIGCHLD:
         /* Shims double-fork: their middle processes are re-parented to us (a subreaper). */
         while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -262,14 +154,10 @@ int main(int argc, char **argv)
     watch_signal(&sup, &sup.sig_chld, SIGCHLD);
     signal(SIGPIPE, SIG_IGN);
 
-    struct bt_svcspec_list list;
-    if (load_specs(&sup, &list) < 0)
+    uv_timer_init(sup.loop, &sup.reap_timer);
+    sup.reap_timer.data = &sup;
+    if (sup_specs_load(&sup) < 0)
         return 125;
-    for (size_t i = 0; i < list.len; i++) {
-        add_service(&sup, list.nodes[i], true);
-        list.nodes[i] = NULL;
-    }
-    bt_svcspec_list_free(&list);
 
     uv_run(sup.loop, UV_RUN_DEFAULT);
     sup_events_free(&sup);

@@ -114,6 +114,8 @@ static void on_timer_closed(uv_handle_t *handle)
 void sup_service_free(struct sup_service *svc)
 {
     sup_freeze_forget(svc);
+    sup_ready_disarm(svc); /* their handles must not outlive svc (SIGQUIT frees it running) */
+    sup_health_stop(svc);
     sup_shim_forget(svc);
     uv_close((uv_handle_t *)&svc->timer, on_timer_closed);
 }
@@ -130,6 +132,7 @@ static void start(struct sup_service *svc)
     svc->stopping_by_us = false;
     svc->restart_pending = false;
     svc->paused = false; /* a new cgroup */
+    svc->ready_since_ms = 0;
     set_state(svc, SUP_STARTING);
     sup_event(svc->sup, "starting", svc, NULL);
     if (sup_shim_start(svc, &err) < 0) {
@@ -179,12 +182,30 @@ void sup_service_ready(struct sup_service *svc)
     if (svc->state != SUP_RUNNING || svc->ready)
         return;
     svc->ready = true;
+    svc->ready_since_ms = uv_now(svc->sup->loop);
+    uv_timer_stop(&svc->timer); /* the start timeout */
     sup_event(svc->sup, "ready", svc, NULL);
+    if (svc->tree)
+        sup_tree_child_ready(svc->tree, svc->tree_index);
+}
+
+/* A failure for the policy, as a crash would be: the container is killed (not by a stop of
+ * ours) and after_exit decides on its exit. */
+static void kill_as_failure(struct sup_service *svc)
+{
+    sup_health_stop(svc);
+    sup_shim_signal(svc, SIGKILL, true);
 }
 
 void sup_service_unhealthy(struct sup_service *svc)
 {
-    (void)svc; /* on_unhealthy: health.c's helper fills this in */
+    if (svc->state != SUP_RUNNING)
+        return;
+    switch (svc->spec->health.on_unhealthy) {
+    case BT_SVCSPEC_UNHEALTHY_RESTART: kill_as_failure(svc); break;
+    case BT_SVCSPEC_UNHEALTHY_STOP: sup_service_handle(svc, SUP_EV_STOP, NULL); break;
+    case BT_SVCSPEC_UNHEALTHY_NONE: break;
+    }
 }
 
 static void went_down(struct sup_service *svc, const char *why)
@@ -197,7 +218,20 @@ static void went_down(struct sup_service *svc, const char *why)
         start(svc);
         return;
     }
+    if (svc->tree)
+        sup_tree_child_down(svc->tree, svc->tree_index);
+    if (svc->removed)
+        sup_specs_reap(svc->sup);
     sup_maybe_exit(svc->sup);
+}
+
+/* Wanted down; persisted unless bottled itself is shutting down (its next start brings back
+ * what ran). */
+static void want_down(struct sup_service *svc)
+{
+    svc->wanted_up = false;
+    if (!svc->sup->shutting_down)
+        sup_persist(svc);
 }
 
 /* The policy decides after every exit that we did not ask for. */
@@ -215,7 +249,8 @@ static void after_exit(struct sup_service *svc, const struct sup_exit *exit)
     }
     bool failure = is_failure(svc, exit);
     uint64_t now = uv_now(svc->sup->loop);
-    bool stable = svc->up_since_ms && now - svc->up_since_ms >= svc->spec->backoff_reset_ms;
+    /* Stable means ready for reset_after_s: a service that never became ready never resets. */
+    bool stable = svc->ready_since_ms && now - svc->ready_since_ms >= svc->spec->backoff_reset_ms;
     if (stable) /* the count resets after a stable run: the next restart is immediate */
         svc->backoff_ms = 0;
     svc->failures = failure ? svc->failures + 1 : 0;
@@ -231,6 +266,18 @@ static void after_exit(struct sup_service *svc, const struct sup_exit *exit)
         sup_persist(svc);
         went_down(svc, "stopped");
         return;
+    }
+    if (svc->tree) {
+        /* Its tree decides: one_for_one lets it back off and restart by itself; the other
+         * strategies and an exceeded intensity restart (or stop) it with its siblings. */
+        set_state(svc, SUP_DOWN);
+        if (!sup_tree_child_failed(svc->tree, svc->tree_index)) {
+            svc->restarts++;
+            sup_persist(svc);
+            if (svc->state == SUP_DOWN)
+                sup_tree_child_down(svc->tree, svc->tree_index);
+            return;
+        }
     }
     uint64_t delay = svc->backoff_ms;
     svc->backoff_ms = delay ? delay * 2 : svc->spec->backoff_initial_ms;
@@ -254,16 +301,14 @@ void sup_service_handle(struct sup_service *svc, enum sup_event event, const str
             sup_persist(svc);
             start(svc);
         } else if (event == SUP_EV_STOP) {
-            svc->wanted_up = false;
-            sup_persist(svc);
+            want_down(svc);
         }
         break;
     case SUP_STARTING:
         if (event == SUP_EV_START) {
             svc->wanted_up = true;
         } else if (event == SUP_EV_STOP) {
-            svc->wanted_up = false; /* acted on once it runs: signals need a running init */
-            sup_persist(svc);
+            want_down(svc); /* acted on once it runs: signals need a running init */
         } else if (event == SUP_EV_STARTED) {
             set_state(svc, SUP_RUNNING);
             svc->up_since_ms = uv_now(svc->sup->loop);
@@ -273,10 +318,13 @@ void sup_service_handle(struct sup_service *svc, enum sup_event event, const str
                 break;
             }
             sup_health_start(svc);
-            if (svc->spec->readiness == BT_SVCSPEC_READY_EXEC)
+            if (svc->spec->readiness == BT_SVCSPEC_READY_EXEC) {
                 sup_service_ready(svc);
-            else
+            } else {
+                if (svc->spec->start_timeout_ms) /* stopped by sup_service_ready */
+                    uv_timer_start(&svc->timer, on_timer, svc->spec->start_timeout_ms, 0);
                 sup_ready_arm(svc);
+            }
         } else if (event == SUP_EV_START_FAILED || event == SUP_EV_EXITED) {
             svc->up_since_ms = 0;
             after_exit(svc, exit);
@@ -284,11 +332,14 @@ void sup_service_handle(struct sup_service *svc, enum sup_event event, const str
         break;
     case SUP_RUNNING:
         if (event == SUP_EV_STOP) {
-            svc->wanted_up = false;
-            sup_persist(svc);
+            want_down(svc);
             begin_stop(svc);
         } else if (event == SUP_EV_EXITED) {
             after_exit(svc, exit);
+        } else if (event == SUP_EV_TIMER && !svc->ready) {
+            sup_event(svc->sup, "start-timeout", svc, "\"timeout_ms\":%llu",
+                      (unsigned long long)svc->spec->start_timeout_ms);
+            kill_as_failure(svc);
         }
         break;
     case SUP_STOPPING:
@@ -310,8 +361,7 @@ void sup_service_handle(struct sup_service *svc, enum sup_event event, const str
             uv_timer_stop(&svc->timer);
             start(svc);
         } else if (event == SUP_EV_STOP) {
-            svc->wanted_up = false;
-            sup_persist(svc);
+            want_down(svc);
             went_down(svc, "stopped");
         }
         break;

@@ -268,6 +268,13 @@ int sup_shim_adopt(struct sup_service *svc)
         svc->state = SUP_RUNNING;
         svc->up_since_ms = uv_now(svc->sup->loop);
         sup_event(svc->sup, "adopted", svc, "\"pid\":%d", (int)svc->init_pid);
+        /* Readiness survives us: "exec" was reached when it ran, the others are recorded in
+         * its state dir (by the shim, or by health.c); health checks start over. */
+        sup_health_start(svc);
+        if (svc->spec->readiness == BT_SVCSPEC_READY_EXEC)
+            sup_service_ready(svc);
+        else
+            sup_ready_arm(svc);
         return 1;
     }
     /* It ended while we were away: its record (or its absence) decides. */

@@ -63,18 +63,20 @@ struct sup_exit {
 
 struct sup_service {
     struct sup *sup;
-    struct bt_svcspec_node *node; /* owned: the service's spec */
+    struct bt_svcspec_node *node; /* owned: the service's spec; NULL when a tree owns it */
     const struct bt_svcspec_service *spec;
     char name[BT_SVCSPEC_NAME_MAX + 1];
     enum sup_state state;
-    bool wanted_up;       /* persisted: a stop by hand survives a restart of bottled */
-    bool restart_pending; /* restart asked while running: start again once down */
-    bool stopping_by_us;  /* the exit we wait for is one we caused: not a failure */
-    bool removed;         /* dropped by a reload: freed once down */
-    uint32_t restarts;    /* persisted */
-    uint32_t failures;    /* consecutive failures; persisted */
-    uint64_t backoff_ms;  /* the next delay; 0: the next restart is immediate */
-    uint64_t up_since_ms; /* when it started running (uv_now) */
+    bool wanted_up;          /* persisted: a stop by hand survives a restart of bottled */
+    bool restart_pending;    /* restart asked while running: start again once down */
+    bool stopping_by_us;     /* the exit we wait for is one we caused: not a failure */
+    bool removed;            /* dropped by a reload or rm: freed once down */
+    bool applied;            /* came from `bottle apply`, not from --config */
+    uint32_t restarts;       /* persisted */
+    uint32_t failures;       /* consecutive failures; persisted */
+    uint64_t backoff_ms;     /* the next delay; 0: the next restart is immediate */
+    uint64_t up_since_ms;    /* when it started running (uv_now) */
+    uint64_t ready_since_ms; /* when it became ready in this run (uv_now); 0: not ready */
     pid_t shim_pid;
     pid_t init_pid;
     int shim_pidfd;
@@ -105,9 +107,47 @@ struct sup_client;
 struct sup_reply;
 struct sup_wait;
 struct sup_freeze;
-struct sup_tree;
 struct sup_ready;
 struct sup_health;
+
+/* An OTP-style supervision tree (tree.c): children start in order, each once the previous one
+ * is ready, and stop in reverse order; its strategy decides what a child's failure restarts;
+ * more than max_restarts in period_s stop it and escalate to its parent. */
+enum sup_tree_state {
+    SUP_TREE_DOWN,
+    SUP_TREE_STARTING,   /* children starting in order: `next` is the one awaited */
+    SUP_TREE_UP,         /* every child was started and became ready */
+    SUP_TREE_RESTARTING, /* one_for_all / rest_for_one: stopping `next`.. in reverse, to start */
+    SUP_TREE_STOPPING,   /* stopping every child in reverse order */
+    SUP_TREE_BACKOFF,    /* the root gave up: waiting to start again */
+};
+
+struct sup_child {
+    struct sup_service *svc; /* exactly one of the two */
+    struct sup_tree *tree;
+};
+
+struct sup_tree {
+    struct sup *sup;
+    struct bt_svcspec_node *node; /* owned by a top-level tree; NULL for a subtree */
+    const struct bt_svcspec_tree *spec;
+    char name[BT_SVCSPEC_NAME_MAX + 1];
+    struct sup_tree *parent;
+    size_t index; /* in the parent's children */
+    struct sup_child *children;
+    size_t len;
+    enum sup_tree_state state;
+    bool wanted_up;       /* persisted */
+    bool escalating;      /* stopping because the intensity was exceeded */
+    bool restart_pending; /* start again once stopped */
+    bool removed, applied;
+    size_t next;
+    uint64_t *restart_ms; /* times of the restarts within the period, oldest first */
+    size_t restart_len, restart_cap;
+    uint32_t restarts; /* persisted */
+    uv_timer_t timer;  /* the root's backoff after it gave up */
+    struct sup_tree *next_tree;
+};
 
 struct sup {
     uv_loop_t *loop;
@@ -116,8 +156,10 @@ struct sup {
     const char *root;   /* --root */
     const char *cgroup_parent;
     const char *shim_path, *init_path;
-    struct sup_service *services;
-    uv_pipe_t control; /* STATE/bottled.sock */
+    struct sup_service *services; /* every service, those of trees too */
+    struct sup_tree *trees;       /* every tree, subtrees too */
+    uv_timer_t reap_timer;        /* frees removed units once down, outside their callbacks */
+    uv_pipe_t control;            /* STATE/bottled.sock */
     struct sup_client *clients[SUP_CLIENTS_MAX];
     struct sup_wait *waits; /* control.c's: `bottle wait` clients */
     uv_signal_t sig_term, sig_int, sig_quit, sig_hup, sig_chld;
@@ -147,11 +189,16 @@ void sup_service_unhealthy(struct sup_service *svc);
  * (readiness "exec" is ready at once, "health" waits for health.c). */
 void sup_ready_arm(struct sup_service *svc);
 void sup_ready_disarm(struct sup_service *svc);
+/* Writes STATE/containers/NAME/ready (atomically; HOW is "health"), so that a re-adopting
+ * bottled finds the readiness health.c saw. */
+void sup_ready_record(struct sup_service *svc, const char *how);
 
 /* health.c: periodic health checks while the service runs; suspended while paused. */
 void sup_health_start(struct sup_service *svc);
 void sup_health_stop(struct sup_service *svc);
 void sup_health_pause(struct sup_service *svc, bool paused);
+/* "starting", "healthy" or "unhealthy" while checks run; NULL without checks. */
+const char *sup_health_status(const struct sup_service *svc);
 
 /* shim.c: starting and watching a shim, signalling its container */
 int sup_shim_start(struct sup_service *svc, struct bt_err *err);
@@ -160,9 +207,43 @@ void sup_shim_signal(struct sup_service *svc, int sig, bool all);
 void sup_shim_forget(struct sup_service *svc);
 bool sup_shim_exit_record(struct sup_service *svc, struct sup_exit *exit);
 
+/* tree.c */
+struct sup_tree *sup_tree_new(struct sup *sup, struct bt_svcspec_node *node,
+                              struct sup_tree *parent, size_t index,
+                              const struct bt_svcspec_tree *spec);
+struct sup_tree *sup_tree_find(struct sup *sup, const char *name);
+void sup_tree_start(struct sup_tree *tree); /* wanted up: ordered start */
+void sup_tree_stop(struct sup_tree *tree);  /* wanted down: reverse stop */
+void sup_tree_restart(struct sup_tree *tree);
+/* Child INDEX failed and its policy wants it restarted: counts the restart against the
+ * intensity and applies the strategy. True when the child restarts itself (one_for_one);
+ * false when the tree takes over (the child must stay down and report sup_tree_child_down). */
+bool sup_tree_child_failed(struct sup_tree *tree, size_t index);
+void sup_tree_child_ready(struct sup_tree *tree, size_t index);
+void sup_tree_child_down(struct sup_tree *tree, size_t index);
+bool sup_tree_is_down(const struct sup_tree *tree);
+const char *sup_tree_state_name(enum sup_tree_state state);
+json_object *sup_tree_json(const struct sup_tree *tree);
+void sup_tree_adopted(struct sup_tree *tree); /* after re-adoption: learn the state */
+void sup_tree_free(struct sup_tree *tree);    /* with its subtrees; not its services */
+
+/* specs.c: what bottled supervises, and how that changes at run time */
+int sup_specs_load(struct sup *sup);    /* --config and applied specs, adopting live shims */
+void sup_specs_reload(struct sup *sup); /* SIGHUP */
+/* bottle apply: adds or replaces a top-level unit from TEXT and persists it; CREATE_ONLY (bottle
+ * run -d) refuses a name in use. */
+int sup_specs_apply(struct sup *sup, const char *text, const char *label, bool create_only,
+                    const char **action, char *name, struct bt_err *err);
+int sup_specs_rm(struct sup *sup, const char *name, bool force, struct bt_err *err);
+void sup_specs_reap(struct sup *sup);     /* frees removed units that are down (soon, not now) */
+void sup_specs_stop_all(struct sup *sup); /* shutdown: services at once, trees in reverse */
+void sup_specs_free(struct sup *sup);     /* trees and waiting units (services: the caller) */
+
 /* events.c: numbered events kept in a ring and streamed to subscribers */
 void sup_event(struct sup *sup, const char *type, const struct sup_service *svc, const char *fmt,
                ...) __attribute__((format(printf, 4, 5)));
+void sup_event_name(struct sup *sup, const char *type, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void sup_events_free(struct sup *sup);
 
 /* control.c: the JSON-RPC socket */

@@ -698,6 +698,36 @@ static void test_service_defaults(void)
     bt_svcspec_free(node);
 }
 
+/* readiness sd_notify and {"fd": N} become the annotation bottle-shim acts on; exec none. */
+static void test_service_readiness(void)
+{
+    static const struct {
+        const char *readiness, *want;
+    } cases[] = {{"'sd_notify'", "sd_notify"}, {"{'fd': 7}", "fd:7"}, {"'exec'", NULL}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[1024];
+        format(text, "{'name':'web','rootfs':'%s','command':['httpd'],'readiness':%s}", rootfs,
+               cases[i].readiness);
+        struct bt_svcspec_node *node = parse_service(text);
+        char *json = NULL;
+        struct bt_err err = {0};
+        int ret = node ? bt_bundle_from_service(&node->service, NULL, &json, &err) : -EINVAL;
+        json_object *spec = ret == 0 ? json_tokener_parse(json) : NULL;
+        json_object *annotations = spec ? at(spec, "annotations") : NULL;
+        json_object *value = NULL;
+        if (annotations)
+            json_object_object_get_ex(annotations, "org.bottle.readiness", &value);
+        const char *got = value ? json_object_get_string(value) : NULL;
+        if (!ok(spec && (cases[i].want ? got && strcmp(got, cases[i].want) == 0 : !got),
+                "readiness %s: annotation %s", cases[i].readiness,
+                cases[i].want ? cases[i].want : "absent"))
+            diag("  got '%s' (%s)", got ? got : "(none)", err.msg);
+        json_object_put(spec);
+        free(json);
+        bt_svcspec_free(node);
+    }
+}
+
 /* The service of TEXT (single-quoted JSON) fails with -WANT_ERRNO and the message WANT. */
 static void refuse_service(const char *text, const char *rootfs_path, int want_errno,
                            const char *want)
@@ -836,7 +866,7 @@ static void test_write(void)
 
 int main(void)
 {
-    plan(12 + 28 + 1 + 1 + 21 + 21 + 6 + 7 + 7);
+    plan(12 + 28 + 1 + 1 + 21 + 21 + 6 + 3 + 7 + 7);
     tap_alarm(60);
     umask(022);
     setup();
@@ -848,6 +878,7 @@ int main(void)
     test_option_errors();          /* 21 */
     test_service_full();           /* 21 */
     test_service_defaults();       /* 6 */
+    test_service_readiness();      /* 3 */
     test_service_errors();         /* 7 */
     test_write();                  /* 7 */
     return done();
