@@ -7,6 +7,16 @@
 
 load lib
 
+# service NAME JSON-EXTRA: as lib.bash's, but in the host's network namespace: these tests need
+# no network, and a named netns (/run/netns/NAME) is global, shared with every other suite that
+# runs at the same time and uses a name like "web".
+service() {
+    local name=$1 extra=$2
+    SUP_NAMES+=("$name")
+    printf '{"name": "%s", "rootfs": "%s", "network": "host", %s}\n' "$name" "$SUP_ROOTFS" \
+        "$extra" >"$SUP_CONFIG/$name.json"
+}
+
 # bottle ARGS...: the CLI on this test's bottled, 30 s at most, captured (status, out, err).
 bottle() {
     capture run_timeout 30 "$SUP_BIN/bottle" --state "$SUP_STATE" --root "$SUP_ROOT" "$@"
@@ -569,7 +579,8 @@ PY
     SUP_NAMES+=(solo)
     sup_start
     wait_event up web 10
-    bottle run -d --name solo --cgroup-parent "$SUP_CG" --rootfs "$SUP_ROOTFS" -- sleep 1000
+    bottle run -d --name solo --network host --cgroup-parent "$SUP_CG" --rootfs "$SUP_ROOTFS" \
+        -- sleep 1000
     assert_eq "$status" 0 "$err"
     bottle ps
     assert_line "$out" 'web +[0-9]+ +running +0 +[0-9a-z-]+ +0'
