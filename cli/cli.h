@@ -42,7 +42,13 @@ int cli_cmd_commit(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_start(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_stop(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_restart(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_pause(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_resume(const struct cli_globals *globals, int argc, char **argv);
 int cli_cmd_events(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_stats(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_update(const struct cli_globals *globals, int argc, char **argv);
+int cli_cmd_wait(const struct cli_globals *globals, int argc, char **argv);
+
 /* bottled.c: the connection to bottled. cli_bottled_open returns 0, or -ENOTCONN with ERR
  * when bottled is not running; cli_bottled_connect says so in one line and exits 125;
  * cli_bottled_call sends one request (PARAMS taken over) and waits for its reply, returning as
@@ -53,6 +59,23 @@ void cli_bottled_connect(const struct cli_globals *globals, struct bt_rpc_client
 bool cli_bottled_running(const struct cli_globals *globals);
 int cli_bottled_call(const struct cli_globals *globals, const char *method, json_object *params,
                      int timeout_ms, struct bt_rpc_message *reply, struct bt_err *err);
+
+/* daemon.c: how long a verb waits for bottled's answer */
+#define CLI_DAEMON_TIMEOUT_MS 10000
+
+/* bottled's error code for a name it does not supervise. */
+#define CLI_BOTTLED_NO_SUCH (-32004)
+
+/* cli_bottled_call that returns the result (the caller's to put) and exits 125 on any failure:
+ * "bottled is not running (...); start it with: ..." or "WHAT: MESSAGE". TIMEOUT_MS -1: none. */
+json_object *cli_bottled_ask(const struct cli_globals *globals, const char *method,
+                             json_object *params, int timeout_ms, const char *what);
+
+/* {"name": NAME}, to add more params to. */
+json_object *cli_bottled_name_params(const char *name);
+
+/* Parses a size ("512m", "1g", bytes); exits 125 on a bad one. (run.c) */
+long long cli_parse_size(const char *text);
 /* run-bottled.c: `run -d` as a service of bottled's (docker flags → service spec → apply) */
 int cli_run_via_bottled(const struct cli_globals *globals, const struct bt_bundle_options *o,
                         const char *restart);

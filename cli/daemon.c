@@ -1,5 +1,6 @@
-/* The verbs that talk to bottled: start, stop, restart (services it supervises) and events.
- * When bottled is not running they say so in one line, with the command that starts it. */
+/* The verbs that talk to bottled: start, stop, restart, pause, resume (services it supervises)
+ * and events. When bottled is not running they say so in one line, with the command that
+ * starts it. */
 #include "cli.h"
 
 #include <errno.h>
@@ -10,45 +11,81 @@
 
 #include "rpc.h"
 
-#define DAEMON_TIMEOUT_MS 10000
-
-static void connect_bottled(const struct cli_globals *globals, struct bt_rpc_client *client)
+json_object *cli_bottled_ask(const struct cli_globals *globals, const char *method,
+                             json_object *params, int timeout_ms, const char *what)
 {
-    char path[4096];
-    struct bt_err err = {0};
-    snprintf(path, sizeof(path), "%s/bottled.sock", globals->state);
-    if (bt_rpc_client_open(client, path, 2000, &err) < 0)
-        cli_die("bottled is not running (%s); start it with: bottled --config DIR --state %s",
-                err.msg, globals->state);
-}
-
-static int call(const struct cli_globals *globals, const char *method, const char *name)
-{
-    struct bt_rpc_client client;
     struct bt_rpc_message reply;
     struct bt_err err = {0};
-    connect_bottled(globals, &client);
+    int ret = cli_bottled_call(globals, method, params, timeout_ms, &reply, &err);
+    json_object *result = ret == 0 && reply.result ? json_object_get(reply.result) : NULL;
+    if (ret == -EREMOTEIO)
+        snprintf(err.msg, sizeof(err.msg), "%s", reply.error_message ? reply.error_message : "?");
+    bt_rpc_message_clear(&reply);
+    if (ret == -ENOTCONN)
+        cli_die("bottled is not running (%s); start it with: bottled --config DIR --state %s",
+                err.msg, globals->state);
+    if (ret < 0)
+        cli_die("%s: %s", what, err.msg);
+    return result;
+}
+
+json_object *cli_bottled_name_params(const char *name)
+{
     json_object *params = json_object_new_object();
     json_object_object_add(params, "name", json_object_new_string(name));
-    int ret = bt_rpc_call(&client, method, params, DAEMON_TIMEOUT_MS, &reply, &err);
-    if (ret == 0)
-        printf("%s\n", name);
-    bt_rpc_message_clear(&reply);
-    bt_rpc_client_close(&client);
-    if (ret < 0)
-        cli_die("%s %s: %s", method, name, err.msg);
-    return 0;
+    return params;
+}
+
+static void call(const struct cli_globals *globals, const char *method, const char *name,
+                 json_object *params)
+{
+    char what[256];
+    snprintf(what, sizeof(what), "%s %s", method, name);
+    json_object_put(cli_bottled_ask(globals, method, params, CLI_DAEMON_TIMEOUT_MS, what));
+    if (strcmp(method, "stop") == 0) {
+        /* As docker stop: back once it is down (the stop timeout bounds it, then SIGKILL). */
+        json_object *wait = cli_bottled_name_params(name);
+        json_object_object_add(wait, "for", json_object_new_string("stopped"));
+        json_object_put(cli_bottled_ask(globals, "wait", wait, -1, what));
+    }
+    printf("%s\n", name);
 }
 
 static int service_verb(const struct cli_globals *globals, int argc, char **argv,
                         const char *method)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        printf("Usage: bottle %s NAME...   (a service bottled supervises)\n", method);
-        return argc < 2 ? 125 : 0;
+    static const struct option longopts[] = {
+        {"time", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool stop = strcmp(method, "stop") == 0;
+    double timeout = -1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, stop ? "+t:h" : "+h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 't': {
+            char *end;
+            timeout = strtod(optarg, &end);
+            if (!stop || end == optarg || *end || timeout < 0 || timeout > 86400 * 365)
+                cli_die("%s: invalid timeout '%s' (seconds)", method, optarg);
+            break;
+        }
+        case 'h':
+            printf("Usage: bottle %s%s NAME...   (a service bottled supervises)\n", method,
+                   stop ? " [-t SECS]" : "");
+            return 0;
+        default: return 125;
+        }
     }
-    for (int i = 1; i < argc; i++)
-        call(globals, method, argv[i]);
+    if (optind >= argc)
+        cli_die("%s: a service name is needed (see 'bottle %s -h')", method, method);
+    for (int i = optind; i < argc; i++) {
+        json_object *params = cli_bottled_name_params(argv[i]);
+        if (timeout >= 0)
+            json_object_object_add(params, "timeout_s", json_object_new_double(timeout));
+        call(globals, method, argv[i], params);
+    }
     return 0;
 }
 
@@ -65,6 +102,16 @@ int cli_cmd_stop(const struct cli_globals *globals, int argc, char **argv)
 int cli_cmd_restart(const struct cli_globals *globals, int argc, char **argv)
 {
     return service_verb(globals, argc, argv, "restart");
+}
+
+int cli_cmd_pause(const struct cli_globals *globals, int argc, char **argv)
+{
+    return service_verb(globals, argc, argv, "pause");
+}
+
+int cli_cmd_resume(const struct cli_globals *globals, int argc, char **argv)
+{
+    return service_verb(globals, argc, argv, "resume");
 }
 
 /* bottle events [--since SEQ]: the JSON lines, as they come. */
@@ -91,11 +138,11 @@ int cli_cmd_events(const struct cli_globals *globals, int argc, char **argv)
     }
     struct bt_rpc_client client;
     struct bt_err err = {0};
-    connect_bottled(globals, &client);
+    cli_bottled_connect(globals, &client);
     json_object *params = json_object_new_object();
     json_object_object_add(params, "since", json_object_new_int64(since));
     json_object *request = bt_rpc_request(1, "events", params);
-    if (bt_rpc_send(client.fd, request, DAEMON_TIMEOUT_MS, &err) < 0)
+    if (bt_rpc_send(client.fd, request, CLI_DAEMON_TIMEOUT_MS, &err) < 0)
         cli_die("events: %s", err.msg);
     json_object_put(request);
     for (;;) {

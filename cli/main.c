@@ -24,6 +24,10 @@ static const char usage[] = "Usage: bottle [--root DIR] [--state DIR] COMMAND [A
                             "  inspect  print a container's state as JSON\n"
                             "  rm       remove a container\n"
                             "  start, stop, restart NAME   a service of bottled\n"
+                            "  pause, resume NAME          freeze and thaw a service\n"
+                            "  stats    cpu, memory and pids of bottled's services\n"
+                            "  update   change a service's limits live\n"
+                            "  wait     wait until a service is running, ready or stopped\n"
                             "  events   stream bottled's events\n"
                             "  image    import, ls, rm, gc, export images\n"
                             "  commit   a container's changes as a new image\n"
@@ -71,7 +75,9 @@ static const struct {
     {"kill", cli_cmd_kill},       {"logs", cli_cmd_logs},       {"ps", cli_cmd_ps},
     {"inspect", cli_cmd_inspect}, {"rm", cli_cmd_rm},           {"start", cli_cmd_start},
     {"stop", cli_cmd_stop},       {"restart", cli_cmd_restart}, {"events", cli_cmd_events},
-    {"apply", cli_cmd_apply},     {"image", cli_cmd_image},     {"commit", cli_cmd_commit},
+    {"pause", cli_cmd_pause},     {"resume", cli_cmd_resume},   {"stats", cli_cmd_stats},
+    {"update", cli_cmd_update},   {"wait", cli_cmd_wait},       {"apply", cli_cmd_apply},
+    {"image", cli_cmd_image},     {"commit", cli_cmd_commit},
 };
 
 int main(int argc, char **argv)

@@ -1,5 +1,5 @@
-/* bottle ps and bottle inspect: interim verbs that read the state dir and ask each shim, until
- * bottled owns container state. */
+/* bottle ps and bottle inspect: bottled's services, as bottled tells them, and the containers
+ * that bottle run -d started outside bottled, read from the state dir and their shims. */
 #include "cli.h"
 #include "name.h"
 
@@ -34,6 +34,7 @@ static json_object *container_json(const struct cli_container *c)
 {
     json_object *obj = json_object_new_object();
     json_object_object_add(obj, "name", json_object_new_string(c->name));
+    json_object_object_add(obj, "kind", json_object_new_string("container"));
     json_object_object_add(obj, "status", json_object_new_string(cli_status_name(c->status)));
     pid_t pid = c->status == CLI_STATUS_EXITED ? c->exit.pid : c->pid;
     json_object_object_add(obj, "pid", json_object_new_int(pid));
@@ -100,6 +101,95 @@ static char **list_names(const struct cli_globals *globals, size_t *count)
     return names;
 }
 
+/* bottled's "ps" (or "inspect" with NAME): the result, or NULL when bottled is not running or
+ * (inspect) does not know NAME. Other failures exit 125. */
+static json_object *ask_bottled(const struct cli_globals *globals, const char *method,
+                                const char *name)
+{
+    struct bt_rpc_message reply;
+    struct bt_err err = {0};
+    int ret = cli_bottled_call(globals, method, name ? cli_bottled_name_params(name) : NULL,
+                               CLI_DAEMON_TIMEOUT_MS, &reply, &err);
+    json_object *result = ret == 0 && reply.result ? json_object_get(reply.result) : NULL;
+    bool no_such = ret == -EREMOTEIO && reply.error_code == CLI_BOTTLED_NO_SUCH;
+    if (ret == -EREMOTEIO && !no_such)
+        snprintf(err.msg, sizeof(err.msg), "%s", reply.error_message ? reply.error_message : "?");
+    bt_rpc_message_clear(&reply);
+    if (ret == -ENOTCONN || no_such)
+        return NULL;
+    if (ret < 0)
+        cli_die("%s: bottled: %s", method, err.msg);
+    return result;
+}
+
+static const char *get_string(json_object *obj, const char *key)
+{
+    json_object *value;
+    return json_object_object_get_ex(obj, key, &value) ? json_object_get_string(value) : "";
+}
+
+static long long get_number(json_object *obj, const char *key)
+{
+    json_object *value;
+    return json_object_object_get_ex(obj, key, &value) ? json_object_get_int64(value) : 0;
+}
+
+static void format_duration(long long ms, char *buf, size_t len)
+{
+    long long s = ms / 1000;
+    if (ms <= 0)
+        snprintf(buf, len, "-");
+    else if (s < 60)
+        snprintf(buf, len, "%llds", s);
+    else if (s < 3600)
+        snprintf(buf, len, "%lldm%02llds", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(buf, len, "%lldh%02lldm", s / 3600, s / 60 % 60);
+    else
+        snprintf(buf, len, "%lldd%02lldh", s / 86400, s / 3600 % 24);
+}
+
+static bool is_service(json_object *services, const char *name)
+{
+    size_t count = services ? json_object_array_length(services) : 0;
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(get_string(json_object_array_get_idx(services, i), "name"), name) == 0)
+            return true;
+    return false;
+}
+
+/* bottled's services: those not down, or all of them with -a. */
+static void print_services(json_object *services, bool all)
+{
+    printf("%-24s %-8s %-18s %-8s %-10s %s\n", "SERVICE", "PID", "STATE", "RESTARTS", "UPTIME",
+           "LAST EXIT");
+    for (size_t i = 0; i < json_object_array_length(services); i++) {
+        json_object *svc = json_object_array_get_idx(services, i), *last_exit, *value;
+        const char *state = get_string(svc, "state");
+        if (!all && strcmp(state, "down") == 0)
+            continue;
+        char shown[32], pid[16] = "-", uptime[32], last[32] = "-";
+        bool paused =
+            json_object_object_get_ex(svc, "paused", &value) && json_object_get_boolean(value);
+        snprintf(shown, sizeof(shown), "%s%s", state, paused ? " (paused)" : "");
+        if (get_number(svc, "pid") > 0)
+            snprintf(pid, sizeof(pid), "%lld", get_number(svc, "pid"));
+        format_duration(get_number(svc, "uptime_ms"), uptime, sizeof(uptime));
+        if (json_object_object_get_ex(svc, "last_exit", &last_exit)) {
+            bool oom = json_object_object_get_ex(last_exit, "oom", &value) &&
+                       json_object_get_boolean(value);
+            if (oom)
+                snprintf(last, sizeof(last), "oom-killed");
+            else if (get_number(last_exit, "signal"))
+                snprintf(last, sizeof(last), "signal %lld", get_number(last_exit, "signal"));
+            else
+                snprintf(last, sizeof(last), "%lld", get_number(last_exit, "code"));
+        }
+        printf("%-24s %-8s %-18s %-8lld %-10s %s\n", get_string(svc, "name"), pid, shown,
+               get_number(svc, "restarts"), uptime, last);
+    }
+}
+
 int cli_cmd_ps(const struct cli_globals *globals, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -122,17 +212,31 @@ int cli_cmd_ps(const struct cli_globals *globals, int argc, char **argv)
     }
     if (optind < argc)
         cli_die("ps: unexpected argument '%s'", argv[optind]);
+    json_object *services = ask_bottled(globals, "ps", NULL);
+    if (services && !json_object_is_type(services, json_type_array)) {
+        json_object_put(services);
+        services = NULL;
+    }
     size_t count;
     char **names = list_names(globals, &count);
     json_object *list = as_json ? json_object_new_array() : NULL;
-    if (!as_json)
-        printf("%-24s %-8s %-14s %s\n", "NAME", "PID", "STATUS", "STARTED");
+    for (size_t i = 0; as_json && services && i < json_object_array_length(services); i++) {
+        json_object *svc = json_object_array_get_idx(services, i);
+        if (!all && strcmp(get_string(svc, "state"), "down") == 0)
+            continue;
+        json_object_object_add(svc, "kind", json_object_new_string("service"));
+        json_object_array_add(list, json_object_get(svc));
+    }
+    if (!as_json && services)
+        print_services(services, all);
+    bool header = false;
     for (size_t i = 0; i < count; i++) {
         struct cli_container c;
         struct bt_err err = {0};
-        int found = cli_container_find(globals, names[i], &c, &err);
+        /* bottled's services were listed above; a container removed while we look is not. */
+        int found =
+            is_service(services, names[i]) ? -1 : cli_container_find(globals, names[i], &c, &err);
         free(names[i]);
-        /* A container removed while we look is simply not listed. */
         if (found < 0)
             continue;
         if (cli_container_status(&c, &err) < 0)
@@ -142,6 +246,11 @@ int cli_cmd_ps(const struct cli_globals *globals, int argc, char **argv)
         if (as_json) {
             json_object_array_add(list, container_json(&c));
             continue;
+        }
+        if (!header) {
+            printf("%s%-24s %-8s %-14s %s\n", services ? "\n" : "", "NAME", "PID", "STATUS",
+                   "STARTED");
+            header = true;
         }
         char status[32], started[32], pid[16] = "-";
         if (c.status == CLI_STATUS_EXITED)
@@ -155,6 +264,10 @@ int cli_cmd_ps(const struct cli_globals *globals, int argc, char **argv)
         printf("%-24s %-8s %-14s %s\n", c.name, pid, status, started);
     }
     free(names);
+    /* Without bottled, the (empty) table of containers still has its header. */
+    if (!as_json && !header && !services)
+        printf("%-24s %-8s %-14s %s\n", "NAME", "PID", "STATUS", "STARTED");
+    json_object_put(services);
     if (as_json) {
         print_json(list);
         json_object_put(list);
@@ -177,6 +290,15 @@ int cli_cmd_inspect(const struct cli_globals *globals, int argc, char **argv)
     }
     if (optind + 1 != argc)
         cli_die("inspect: exactly one container name is needed (see 'bottle inspect -h')");
+    json_object *service = ask_bottled(globals, "inspect", argv[optind]);
+    if (service) {
+        json_object_object_add(service, "kind", json_object_new_string("service"));
+        json_object *list = json_object_new_array();
+        json_object_array_add(list, service);
+        print_json(list);
+        json_object_put(list);
+        return 0;
+    }
     struct cli_container c;
     struct bt_err err = {0};
     if (cli_container_find(globals, argv[optind], &c, &err) < 0 ||

@@ -52,7 +52,7 @@ static const char usage[] =
     "                      is a subvolume, the container gets a writable snapshot of it.\n"
     "                      With an IMAGE: overlay, btrfs or copy (default: chosen for --root)\n";
 
-static long long parse_size(const char *text)
+long long cli_parse_size(const char *text)
 {
     char *end;
     errno = 0;
@@ -180,7 +180,7 @@ static void parse(struct cli_run_options *o, int argc, char **argv)
         case 'w': container->workdir = optarg; break;
         case 'u': container->user = optarg; break;
         case O_HOSTNAME: container->hostname = optarg; break;
-        case 'm': container->memory = parse_size(optarg); break;
+        case 'm': container->memory = cli_parse_size(optarg); break;
         case O_CPUS:
             container->cpus = strtod(optarg, &end);
             if (*end || container->cpus <= 0 || container->cpus > 4096)

@@ -92,7 +92,7 @@ int bt_cgroup_oom_kills(const struct bt_cgroup *cg, uint64_t *count, struct bt_e
 int bt_cgroup_stats(const struct bt_cgroup *cg, struct bt_cgroup_stats *stats, struct bt_err *err)
 {
     stats->memory_usage = stats->memory_limit = stats->cpu_usage_ns = BT_CGROUP_STAT_NONE;
-    stats->pids_current = stats->oom_kills = BT_CGROUP_STAT_NONE;
+    stats->pids_current = stats->pids_limit = stats->oom_kills = BT_CGROUP_STAT_NONE;
     if (!bt_cgroup_exists(cg))
         return bt_err_msg(err, ENOENT, "cgroup %s does not exist", cg->path);
     char dir[PATH_MAX];
@@ -116,7 +116,9 @@ int bt_cgroup_stats(const struct bt_cgroup *cg, struct bt_cgroup_stats *stats, s
         if (bt_cgroup_i_read_key(dir, "cpu.stat", "usage_usec", &usec) == 0)
             stats->cpu_usage_ns = usec * 1000;
     }
-    if (bt_cgroup_i_locate(cg, BT_CGROUP_PIDS, dir, sizeof(dir), NULL, NULL) == 0)
+    if (bt_cgroup_i_locate(cg, BT_CGROUP_PIDS, dir, sizeof(dir), NULL, NULL) == 0) {
         bt_cgroup_i_read_u64(dir, "pids.current", &stats->pids_current);
+        bt_cgroup_i_read_u64(dir, "pids.max", &stats->pids_limit); /* "max": UINT64_MAX */
+    }
     return 0;
 }

@@ -358,6 +358,46 @@ bool bt_cgroup_is_frozen(const struct bt_cgroup *cg)
     return false;
 }
 
+int bt_cgroup_freezer_begin(const struct bt_cgroup *cg, bool frozen, struct bt_cgroup_freezer *f,
+                            struct bt_err *err)
+{
+    memset(f, 0, sizeof(*f));
+    f->frozen = frozen;
+    if (v2_freezer(cg, f->dir, sizeof(f->dir))) {
+        f->unified = true;
+        if (bt_cgroup_i_join_path(f->events, sizeof(f->events), f->dir, "cgroup.events") < 0)
+            return bt_err_msg(err, ENAMETOOLONG, "cgroup %s: path too long", cg->path);
+        return bt_cgroup_i_write_at(f->dir, "cgroup.freeze", frozen ? "1" : "0", err);
+    }
+    if (!v1_freezer(cg, f->dir, sizeof(f->dir)))
+        return bt_err_msg(err, ENOTSUP, "cgroup %s: no freezer (no v1 freezer mount, no cgroup2)",
+                          cg->path);
+    return bt_cgroup_i_write_at(f->dir, "freezer.state", frozen ? "FROZEN" : "THAWED", err);
+}
+
+int bt_cgroup_freezer_check(struct bt_cgroup_freezer *f, struct bt_err *err)
+{
+    if (f->unified) {
+        uint64_t value;
+        int ret = bt_cgroup_i_read_key(f->dir, "cgroup.events", "frozen", &value);
+        if (ret < 0)
+            return bt_err_sys(err, -ret, "read %s", f->events);
+        return value == (f->frozen ? 1 : 0);
+    }
+    char state[32];
+    int ret = bt_cgroup_i_read_at(f->dir, "freezer.state", state, sizeof(state));
+    if (ret < 0)
+        return bt_err_sys(err, -ret, "read %s/freezer.state", f->dir);
+    if (strcmp(state, f->frozen ? "FROZEN" : "THAWED") == 0)
+        return 1;
+    /* FREEZING: a task in vfork, or forking while the freezer walks the cgroup, can stall it;
+     * thawing and freezing again gets it going, as in freeze_v1. */
+    if (f->frozen && ++f->checks % 50 == 0)
+        bt_cgroup_i_write_at(f->dir, "freezer.state", "THAWED", NULL);
+    ret = bt_cgroup_i_write_at(f->dir, "freezer.state", f->frozen ? "FROZEN" : "THAWED", err);
+    return ret < 0 ? ret : 0;
+}
+
 /* ---- kill ----------------------------------------------------------------------------- */
 
 static int count_pid(pid_t pid, void *data)

@@ -223,6 +223,29 @@ int bt_cgroup_thaw(const struct bt_cgroup *cg, struct bt_err *err);
 /* True when a freezer holds the cgroup frozen or freezing (a thaw is needed). */
 bool bt_cgroup_is_frozen(const struct bt_cgroup *cg);
 
+/* The same freezer without blocking, for event loops (bottled): bt_cgroup_freezer_begin writes
+ * the request (FROZEN true: freeze, false: thaw) to the freezer bt_cgroup_freeze would use, and
+ * bt_cgroup_freezer_check says whether the cgroup got there. v2: the state changes
+ * asynchronously and F->events names the cgroup.events file whose modification (inotify
+ * IN_MODIFY, or POLLPRI) says "check now". v1 (F->events empty): freezer.state goes FREEZING
+ * -> FROZEN with no notification, so the caller checks again on a short timer; each check
+ * writes the request again (and now and then thaws first, as bt_cgroup_freeze does, to get a
+ * stalled FREEZING going). */
+struct bt_cgroup_freezer {
+    bool unified;           /* v2 cgroup.freeze, else v1 freezer.state */
+    bool frozen;            /* the request */
+    unsigned checks;        /* v1: how often it was checked */
+    char dir[4096];         /* the cgroup's directory in the freezer's hierarchy */
+    char events[4096 + 16]; /* v2: DIR/cgroup.events; v1: "" */
+};
+
+/* Returns 0, -ENOTSUP without any freezer, -ENOENT when the cgroup does not exist, or -errno. */
+int bt_cgroup_freezer_begin(const struct bt_cgroup *cg, bool frozen, struct bt_cgroup_freezer *f,
+                            struct bt_err *err);
+
+/* 1 when the cgroup is in the requested state, 0 not yet, or -errno. */
+int bt_cgroup_freezer_check(struct bt_cgroup_freezer *f, struct bt_err *err);
+
 /* Sends SIGKILL to every process of the cgroup and its descendants, so that none survives
  * or escapes by forking. With cgroup.kill (v2/hybrid, Linux >= 5.14) one write does it (on
  * hybrid, it then waits up to 1 s for the killed to leave the v1 hierarchies too, and falls
@@ -278,6 +301,7 @@ struct bt_cgroup_stats {
     uint64_t memory_limit; /* bytes, BT_CGROUP_STAT_NONE when unlimited or unknown */
     uint64_t cpu_usage_ns; /* v1 cpuacct.usage, v2 cpu.stat usage_usec * 1000 */
     uint64_t pids_current; /* pids.current */
+    uint64_t pids_limit;   /* pids.max, BT_CGROUP_STAT_NONE when unlimited or unknown */
     uint64_t oom_kills;
 };
 

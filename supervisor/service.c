@@ -47,9 +47,13 @@ void sup_persist(const struct sup_service *svc)
     FILE *f = fopen(tmp, "we");
     if (!f)
         return;
-    fprintf(f, "{\"wanted_up\":%s,\"restarts\":%u,\"failures\":%u,\"backoff_ms\":%llu}\n",
+    char overrides[1024];
+    sup_update_persist(svc, overrides, sizeof(overrides));
+    fprintf(f,
+            "{\"wanted_up\":%s,\"restarts\":%u,\"failures\":%u,\"backoff_ms\":%llu,"
+            "\"paused\":%s%s}\n",
             svc->wanted_up ? "true" : "false", svc->restarts, svc->failures,
-            (unsigned long long)svc->backoff_ms);
+            (unsigned long long)svc->backoff_ms, svc->paused ? "true" : "false", overrides);
     if (fclose(f) == 0)
         rename(tmp, path);
     else
@@ -72,6 +76,9 @@ void sup_restore(struct sup_service *svc)
         svc->failures = (uint32_t)json_object_get_int64(v);
     if (json_object_object_get_ex(obj, "backoff_ms", &v))
         svc->backoff_ms = (uint64_t)json_object_get_int64(v);
+    if (json_object_object_get_ex(obj, "paused", &v)) /* a re-adopted container stays frozen */
+        svc->paused = json_object_get_boolean(v);
+    sup_update_restore(svc, obj);
     json_object_put(obj);
 }
 
@@ -106,6 +113,7 @@ static void on_timer_closed(uv_handle_t *handle)
 
 void sup_service_free(struct sup_service *svc)
 {
+    sup_freeze_forget(svc);
     sup_ready_disarm(svc); /* their handles must not outlive svc (SIGQUIT frees it running) */
     sup_health_stop(svc);
     sup_shim_forget(svc);
@@ -123,6 +131,7 @@ static void start(struct sup_service *svc)
     struct bt_err err = {0};
     svc->stopping_by_us = false;
     svc->restart_pending = false;
+    svc->paused = false; /* a new cgroup */
     svc->ready_since_ms = 0;
     set_state(svc, SUP_STARTING);
     sup_event(svc->sup, "starting", svc, NULL);
@@ -140,10 +149,14 @@ static void begin_stop(struct sup_service *svc)
 {
     svc->stopping_by_us = true;
     sup_health_stop(svc); /* a stopping service is not checked */
+    /* A frozen init would keep the stop signal pending until the timeout's SIGKILL. */
+    sup_freeze_release(svc, "the service is stopping", true);
     set_state(svc, SUP_STOPPING);
     sup_event(svc->sup, "stopping", svc, NULL);
     sup_shim_signal(svc, svc->spec->stop_signal, false);
-    uv_timer_start(&svc->timer, on_timer, svc->spec->stop_timeout_ms, 0);
+    uint64_t timeout = svc->stop_timeout_set ? svc->stop_timeout_ms : svc->spec->stop_timeout_ms;
+    svc->stop_timeout_set = false;
+    uv_timer_start(&svc->timer, on_timer, timeout, 0);
 }
 
 static bool is_failure(const struct sup_service *svc, const struct sup_exit *exit)
@@ -158,6 +171,7 @@ static bool is_failure(const struct sup_service *svc, const struct sup_exit *exi
 /* Readiness and health belong to one run: they end with it. */
 static void run_ended(struct sup_service *svc)
 {
+    sup_freeze_release(svc, "the service exited", false);
     sup_ready_disarm(svc);
     sup_health_stop(svc);
     svc->ready = false;

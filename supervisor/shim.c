@@ -208,6 +208,8 @@ static int write_bundle(struct sup_service *svc, char *bundle, size_t len, struc
 {
     snprintf(bundle, len, "%s/bundles/%s", svc->sup->state, svc->name);
     char *json = NULL;
+    /* The spec with the limits of `bottle update` on top. */
+    const struct bt_svcspec_service *spec = sup_update_effective(svc);
     int ret;
     if (svc->spec->image) {
         char root_path[PATH_MAX];
@@ -223,10 +225,9 @@ static int write_bundle(struct sup_service *svc, char *bundle, size_t len, struc
                  svc->name);
         ret = bt_image_note_container(svc->sup->root, svc->name, img, BT_IMAGE_DRIVER_OVERLAY, err);
         if (ret == 0)
-            ret = bt_bundle_from_service_image(svc->spec, passwd_layer(img), root_path, img, &json,
-                                               err);
+            ret = bt_bundle_from_service_image(spec, passwd_layer(img), root_path, img, &json, err);
     } else {
-        ret = bt_bundle_from_service(svc->spec, svc->spec->rootfs, &json, err);
+        ret = bt_bundle_from_service(spec, svc->spec->rootfs, &json, err);
     }
     if (ret == 0)
         ret = bt_bundle_write(bundle, json, err);

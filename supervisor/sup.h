@@ -20,6 +20,22 @@
 
 struct sup;
 
+/* update.c: the limits `bottle update` can change live. */
+enum sup_limit {
+    SUP_LIMIT_MEMORY, /* bytes */
+    SUP_LIMIT_CPUS,   /* milli-cpus */
+    SUP_LIMIT_PIDS,
+    SUP_LIMIT_COUNT,
+};
+
+/* A limit set by `bottle update`, on top of the spec: it applies while the spec's own value is
+ * still BASE, the one it replaced (a spec edited later wins). Persisted with the service. */
+struct sup_override {
+    bool set;
+    uint64_t value; /* 0: no limit */
+    uint64_t base;
+};
+
 /* One service's lifecycle: the whole state machine is sup_service_handle() in service.c. */
 enum sup_state {
     SUP_DOWN,     /* not running, not wanted or given up */
@@ -79,10 +95,18 @@ struct sup_service {
     struct sup_health *health;     /* health.c's: the health checks of this run */
     struct sup_exit last_exit;
     uint64_t started_at_ms_wall;
+    struct sup_freeze *freeze; /* freeze.c's: a pause or resume on its way */
+    struct sup_override overrides[SUP_LIMIT_COUNT];
+    struct bt_svcspec_service effective; /* update.c's: the spec with the overrides (shallow) */
+    bool stop_timeout_set;               /* `bottle stop -t`: this stop's timeout */
+    uint64_t stop_timeout_ms;
     struct sup_service *next;
 };
 
 struct sup_client;
+struct sup_reply;
+struct sup_wait;
+struct sup_freeze;
 struct sup_ready;
 struct sup_health;
 
@@ -137,6 +161,7 @@ struct sup {
     uv_timer_t reap_timer;        /* frees removed units once down, outside their callbacks */
     uv_pipe_t control;            /* STATE/bottled.sock */
     struct sup_client *clients[SUP_CLIENTS_MAX];
+    struct sup_wait *waits; /* control.c's: `bottle wait` clients */
     uv_signal_t sig_term, sig_int, sig_quit, sig_hup, sig_chld;
     bool shutting_down; /* SIGTERM/SIGINT: stop everything, then exit */
     uint64_t event_seq;
@@ -225,6 +250,41 @@ void sup_events_free(struct sup *sup);
 int sup_control_listen(struct sup *sup, struct bt_err *err);
 void sup_control_broadcast(struct sup *sup, uint64_t seq, const char *json);
 void sup_control_close(struct sup *sup);
+/* A reply that comes later (pause, resume): the client may have gone meanwhile, then nothing
+ * is sent. Each frees REPLY; RESULT is taken over. */
+void sup_reply_send(struct sup_reply *reply, json_object *result);
+void sup_reply_error(struct sup_reply *reply, int code, const char *message);
+/* The service as ps and inspect show it (a new object). */
+json_object *sup_service_json(const struct sup_service *svc);
+
+/* freeze.c: pause and resume through the cgroup freezer, answered once the cgroup really is
+ * frozen (thawed). Returns 0 when REPLY was taken (answered now or later), or a JSON-RPC error
+ * code with *MESSAGE set (REPLY not taken). */
+int sup_freeze_pause(struct sup_service *svc, struct sup_reply *reply, const char **message);
+int sup_freeze_resume(struct sup_service *svc, struct sup_reply *reply, const char **message);
+/* The run ends or a stop begins: a pending pause or resume fails with WHY, the cgroup is thawed
+ * (synchronously), paused is cleared and, with EVENT, "resumed" is emitted when it was paused. */
+void sup_freeze_release(struct sup_service *svc, const char *why, bool event);
+/* bottled lets go of the service (SIGQUIT, removal): a pending operation is dropped, the
+ * cgroup left as it is. */
+void sup_freeze_forget(struct sup_service *svc);
+
+/* stats.c: cpu, memory and pids of a running service's cgroup (a new object), or NULL with
+ * ERR filled. */
+json_object *sup_stats_json(const struct sup_service *svc, struct bt_err *err);
+
+/* update.c: `bottle update`: writes the given limits (VALUES[i] for each SET[i]; 0 lifts a
+ * limit) to the running container's cgroup and keeps them as overrides. Returns 0 or -errno
+ * with ERR filled (the limits before the failing one stay applied and kept). */
+int sup_update_limits(struct sup_service *svc, const bool set[SUP_LIMIT_COUNT],
+                      const uint64_t values[SUP_LIMIT_COUNT], struct bt_err *err);
+/* LIMIT as the next start applies it (the override, else the spec's); 0: no limit. */
+uint64_t sup_update_value(const struct sup_service *svc, enum sup_limit limit);
+/* The spec a start uses: the service's spec with its overrides. */
+const struct bt_svcspec_service *sup_update_effective(struct sup_service *svc);
+/* The overrides as JSON members for sup_persist ("" when none), and back. */
+void sup_update_persist(const struct sup_service *svc, char *buf, size_t len);
+void sup_update_restore(struct sup_service *svc, json_object *obj);
 
 /* main.c */
 void sup_maybe_exit(struct sup *sup);

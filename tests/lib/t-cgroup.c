@@ -561,6 +561,65 @@ static void test_freeze(const struct bt_cgroup_layout *layout, unsigned flags, c
     munmap((void *)counter, 4096);
 }
 
+/* Waits up to 2 s for bt_cgroup_freezer_check to say 1: on v2 in poll(POLLPRI) on
+ * cgroup.events, as bottled's inotify watch would be woken, on v1 in 10 ms steps. */
+static int freezer_wait(struct bt_cgroup_freezer *f)
+{
+    int fd = f->events[0] ? open(f->events, O_RDONLY | O_CLOEXEC) : -1;
+    int ret = 0;
+    for (int i = 0; i < 200 && ret == 0; i++) {
+        char buf[256];
+        if (fd >= 0 && (lseek(fd, 0, SEEK_SET) < 0 || read(fd, buf, sizeof(buf)) < 0))
+            break;
+        ret = bt_cgroup_freezer_check(f, NULL);
+        if (ret == 0) {
+            struct pollfd pfd = {.fd = fd, .events = POLLPRI};
+            if (fd < 0 || poll(&pfd, 1, 10) < 0)
+                msleep(10);
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return ret;
+}
+
+/* The non-blocking freezer (bt_cgroup_freezer_begin/check) that bottled uses. 7 tests. */
+static void test_freezer(const struct bt_cgroup_layout *layout, unsigned flags, const char *label)
+{
+    tap_alarm(30);
+    struct bt_cgroup cg;
+    struct bt_cgroup_freezer f;
+    struct bt_err err = {0};
+    char name[32];
+    pathf(name, sizeof(name), "freezer-%s", label);
+    if (!make_in(&cg, layout, name, flags))
+        return;
+    volatile uint64_t *counter =
+        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (counter == MAP_FAILED)
+        return;
+    *counter = 0;
+    spawn(&cg, count_body, (void *)counter);
+    for (int i = 0; i < 1000 && *counter == 0; i++)
+        msleep(5);
+    int ret = bt_cgroup_freezer_begin(&cg, true, &f, &err);
+    is_int(ret, 0, "%s: freezer_begin(frozen)", label);
+    if (ret < 0)
+        diag("  %s", err.msg);
+    ok(f.unified == (f.events[0] != 0), "%s: an events file to watch exactly on v2", label);
+    is_int(freezer_wait(&f), 1, "%s: freezer_check says frozen", label);
+    uint64_t frozen_at = *counter;
+    msleep(200);
+    is_int(*counter, frozen_at, "%s: the counter stands still", label);
+    is_int(bt_cgroup_freezer_begin(&cg, false, &f, &err), 0, "%s: freezer_begin(thawed)", label);
+    is_int(freezer_wait(&f), 1, "%s: freezer_check says thawed", label);
+    for (int i = 0; i < 400 && *counter == frozen_at; i++)
+        msleep(5);
+    ok(*counter > frozen_at, "%s: the counter moves again", label);
+    finish(&cg);
+    munmap((void *)counter, 4096);
+}
+
 static bool alive(pid_t pid)
 {
     char state = 0;
@@ -912,7 +971,7 @@ static char tmp[PATH_MAX];
 
 static int run(void)
 {
-    plan(153);
+    plan(168);
     bt_proc_set_subreaper();
     atexit(cleanup);
 
@@ -944,6 +1003,17 @@ static int run(void)
         test_freeze(&unified, 0, "v2");
     else
         skip_n(9, "no cgroup2 mount");
+    test_freezer(NULL, 0, "default");
+    test_freezer(NULL, BT_CGROUP_V1_ONLY, "v1");
+    {
+        struct bt_cgroup gone;
+        struct bt_cgroup_freezer f;
+        char path[256];
+        pathf(path, sizeof(path), "%s/never-made", parent);
+        bt_cgroup_init(&gone, NULL, path, 0, NULL);
+        is_int(bt_cgroup_freezer_begin(&gone, true, &f, NULL), -ENOENT,
+               "freezer_begin: a missing cgroup is ENOENT");
+    }
     test_kill(NULL, 0, false, "default");
     test_kill(NULL, BT_CGROUP_V1_ONLY, false, "v1");
     test_kill(NULL, 0, true, "default");

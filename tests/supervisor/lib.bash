@@ -46,7 +46,8 @@ rpc() {
 
 # wait_event TYPE NAME [SECS]: the events (replayed from the start) until one of TYPE for NAME.
 wait_event() {
-    rpc wait-event "$1" "$2" "${3:-10}" "${4:-0}"
+    local secs=${3:-10}
+    timeout $((${secs%.*} + 10)) python3 "$RPC" "$SUP_SOCK" wait-event "$1" "$2" "$secs" "${4:-0}"
 }
 
 # field JSON KEY: one top-level field of a JSON object.
