@@ -405,16 +405,19 @@ static json_object *do_events(struct call *call)
     if (param_number(call->params, "since", &since) < 0 || since < 0)
         return refuse(call, BT_RPC_INVALID_PARAMS, "since: expected a sequence number");
     /* Replay what is still kept, in order, then stream. */
-    uint64_t first = sup->event_seq > SUP_EVENTS_KEPT ? sup->event_seq - SUP_EVENTS_KEPT + 1 : 1;
+    uint64_t first = sup_events_first(sup);
     uint64_t from = since >= (double)sup->event_seq ? sup->event_seq + 1 : (uint64_t)since + 1;
     for (uint64_t seq = from > first ? from : first; seq <= sup->event_seq; seq++) {
-        const char *json = sup->events[seq % SUP_EVENTS_KEPT].json;
-        if (json && sup->events[seq % SUP_EVENTS_KEPT].seq == seq)
+        const char *json = sup_events_get(sup, seq);
+        if (json)
             send_event(call->client, json);
     }
     call->client->subscribed = true;
     json_object *result = json_object_new_object();
     json_object_object_add(result, "seq", json_object_new_int64((int64_t)sup->event_seq));
+    /* Events between `since` and the oldest kept are gone: say so rather than let a gap pass. */
+    json_object_object_add(result, "first", json_object_new_int64((int64_t)first));
+    json_object_object_add(result, "truncated", json_object_new_boolean(from < first));
     return result;
 }
 

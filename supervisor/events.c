@@ -1,6 +1,6 @@
 /* Events: every state change of every service is one JSON line with a sequence number, kept in
- * a ring of the last SUP_EVENTS_KEPT (for `bottle events --since SEQ`) and streamed to every
- * subscribed client. Also logged at info level. */
+ * a ring (for `bottle events --since SEQ`) that grows with the number of services, and streamed
+ * to every subscribed client. Also logged at info level. */
 #include "sup.h"
 
 #include <stdarg.h>
@@ -10,6 +10,39 @@
 #include <time.h>
 
 #include "log.h"
+
+/* Makes the ring hold max(SUP_EVENTS_KEPT_MIN, SUP_EVENTS_PER_SERVICE per service) events;
+ * what it holds stays (each event moves to its slot in the new ring). */
+static void grow(struct sup *sup)
+{
+    size_t want = sup->service_count * SUP_EVENTS_PER_SERVICE;
+    if (want < SUP_EVENTS_KEPT_MIN)
+        want = SUP_EVENTS_KEPT_MIN;
+    if (want <= sup->events_cap)
+        return;
+    struct sup_event_slot *ring = calloc(want, sizeof(*ring));
+    if (!ring)
+        return; /* keep the smaller ring */
+    for (size_t i = 0; i < sup->events_cap; i++)
+        if (sup->events[i].json)
+            ring[sup->events[i].seq % want] = sup->events[i];
+    free(sup->events);
+    sup->events = ring;
+    sup->events_cap = want;
+}
+
+uint64_t sup_events_first(const struct sup *sup)
+{
+    return sup->event_seq > sup->events_cap ? sup->event_seq - sup->events_cap + 1 : 1;
+}
+
+const char *sup_events_get(const struct sup *sup, uint64_t seq)
+{
+    if (!sup->events_cap)
+        return NULL;
+    const struct sup_event_slot *slot = &sup->events[seq % sup->events_cap];
+    return slot->json && slot->seq == seq ? slot->json : NULL;
+}
 
 static void emit(struct sup *sup, const char *type, const char *name, const char *extra)
 {
@@ -22,7 +55,12 @@ static void emit(struct sup *sup, const char *type, const char *name, const char
                  name, extra[0] ? "," : "", extra) < 0)
         return;
     bt_log_info("event %s", json);
-    size_t slot = seq % SUP_EVENTS_KEPT;
+    grow(sup);
+    if (!sup->events_cap) {
+        free(json);
+        return;
+    }
+    size_t slot = seq % sup->events_cap;
     free(sup->events[slot].json);
     sup->events[slot].seq = seq;
     sup->events[slot].json = json;
@@ -56,8 +94,9 @@ void sup_event_name(struct sup *sup, const char *type, const char *name, const c
 
 void sup_events_free(struct sup *sup)
 {
-    for (size_t i = 0; i < SUP_EVENTS_KEPT; i++) {
+    for (size_t i = 0; i < sup->events_cap; i++)
         free(sup->events[i].json);
-        sup->events[i].json = NULL;
-    }
+    free(sup->events);
+    sup->events = NULL;
+    sup->events_cap = 0;
 }

@@ -93,6 +93,7 @@ struct sup_service *sup_service_new(struct sup *sup, struct bt_svcspec_node *nod
     if (!svc)
         return NULL;
     svc->sup = sup;
+    sup->service_count++;
     svc->node = node;
     svc->spec = &node->service;
     snprintf(svc->name, sizeof(svc->name), "%s", node->service.name);
@@ -107,6 +108,7 @@ struct sup_service *sup_service_new(struct sup *sup, struct bt_svcspec_node *nod
 static void on_timer_closed(uv_handle_t *handle)
 {
     struct sup_service *svc = handle->data;
+    svc->sup->service_count--;
     bt_svcspec_free(svc->node);
     free(svc);
 }

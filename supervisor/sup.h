@@ -15,8 +15,11 @@
 #include "err.h"
 #include "svcspec.h"
 
-#define SUP_EVENTS_KEPT 1024
-#define SUP_CLIENTS_MAX 64
+/* The event ring keeps at least this many, and SUP_EVENTS_PER_SERVICE per service: a restart
+ * storm of every service must still be there for a client that asks with `since`. */
+#define SUP_EVENTS_KEPT_MIN    1024
+#define SUP_EVENTS_PER_SERVICE 8
+#define SUP_CLIENTS_MAX        64
 
 struct sup;
 
@@ -165,10 +168,12 @@ struct sup {
     uv_signal_t sig_term, sig_int, sig_quit, sig_hup, sig_chld;
     bool shutting_down; /* SIGTERM/SIGINT: stop everything, then exit */
     uint64_t event_seq;
-    struct {
+    size_t service_count; /* sizes the event ring */
+    struct sup_event_slot {
         uint64_t seq;
         char *json; /* the event line, without newline */
-    } events[SUP_EVENTS_KEPT];
+    } * events;     /* a ring of events_cap, indexed by seq % events_cap */
+    size_t events_cap;
 };
 
 /* service.c */
@@ -245,6 +250,10 @@ void sup_event(struct sup *sup, const char *type, const struct sup_service *svc,
 void sup_event_name(struct sup *sup, const char *type, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void sup_events_free(struct sup *sup);
+/* The oldest sequence number still kept (1 when nothing was dropped yet), and the event SEQ
+ * as a JSON line, or NULL when it is not kept. */
+uint64_t sup_events_first(const struct sup *sup);
+const char *sup_events_get(const struct sup *sup, uint64_t seq);
 
 /* control.c: the JSON-RPC socket */
 int sup_control_listen(struct sup *sup, struct bt_err *err);
