@@ -3,7 +3,8 @@
 # with no daemon, then supervised by bottled. Shows bottle-init as PID 1 reaping orphans and
 # passing a forwarded SIGTERM through, a fork bomb held by --pids-limit, a memory hog
 # OOM-killed under -m, an overlay rootfs that leaves the image untouched, a crashing service
-# restarted with backoff, and containers that outlive a SIGKILLed bottled and are re-adopted. Uses its own state/root dirs and cgroup parent and
+# restarted with backoff, containers that outlive a SIGKILLed bottled and are re-adopted, and
+# a supervision tree (examples/tree). Uses its own state/root dirs and cgroup parent and
 # removes them at the end. Needs root.
 set -u
 build=$(realpath "${1:-build}")
@@ -87,6 +88,12 @@ if timeout 2 "$bottle" events | grep -q '"type":"adopted","name":"steady"'; then
 kill -TERM "$bottled"; wait "$bottled" 2>/dev/null
 if kill -0 "$steady_pid" 2>/dev/null; then echo "-> SIGTERM to bottled left steady running"; failed=1
 else echo "-> SIGTERM to bottled stopped every service"; fi
+
+step "a supervision tree (examples/tree): db, app, proxy under rest_for_one"
+"$(dirname "$0")/tree/run.sh" "$build" >"$tmp/tree.out" 2>&1
+status=$?
+sed 's/^/   /' "$tmp/tree.out"
+expect 0 "the tree started in order, restarted by its strategy and stopped in reverse"
 
 echo
 [ "$failed" -eq 0 ] && echo "demo: all steps behaved as expected" || echo "demo: a step misbehaved"

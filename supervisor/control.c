@@ -183,8 +183,17 @@ void sup_reply_error(struct sup_reply *reply, int code, const char *message)
     reply_free(reply);
 }
 
-static bool wait_reached(const struct sup_service *svc, enum wait_for until)
+/* True when the service or tree NAME is there; *GONE when there is no such unit. A tree is
+ * running and ready once all its children are (state up), stopped once all are down. */
+static bool wait_reached(struct sup *sup, const char *name, enum wait_for until, bool *gone)
 {
+    struct sup_service *svc = sup_find(sup, name);
+    struct sup_tree *tree = svc ? NULL : sup_tree_find(sup, name);
+    *gone = !svc && !tree;
+    if (tree)
+        return until == WAIT_STOPPED ? sup_tree_is_down(tree) : tree->state == SUP_TREE_UP;
+    if (!svc)
+        return false;
     switch (until) {
     case WAIT_RUNNING: return svc->state == SUP_RUNNING;
     case WAIT_READY: return svc->state == SUP_RUNNING && svc->ready;
@@ -193,19 +202,25 @@ static bool wait_reached(const struct sup_service *svc, enum wait_for until)
     return false;
 }
 
+static json_object *unit_json(struct sup *sup, const char *name)
+{
+    struct sup_service *svc = sup_find(sup, name);
+    return svc ? sup_service_json(svc) : sup_tree_json(sup_tree_find(sup, name));
+}
+
 static void check_waits(struct sup *sup)
 {
     struct sup_wait **p = &sup->waits;
     while (*p) {
         struct sup_wait *wait = *p;
-        struct sup_service *svc = sup_find(sup, wait->name);
-        if (svc && !wait_reached(svc, wait->until)) {
+        bool gone;
+        if (!wait_reached(sup, wait->name, wait->until, &gone) && !gone) {
             p = &wait->next;
             continue;
         }
         *p = wait->next;
-        if (svc)
-            sup_reply_send(wait->reply, sup_service_json(svc));
+        if (!gone)
+            sup_reply_send(wait->reply, unit_json(sup, wait->name));
         else
             sup_reply_error(wait->reply, ERR_NO_SUCH, "no such service");
         free(wait);
@@ -544,8 +559,10 @@ static json_object *do_wait(struct call *call)
             until = i;
     if (until < 0)
         return refuse(call, BT_RPC_INVALID_PARAMS, "for: expected running, ready or stopped");
-    if (wait_reached(call->svc, until))
-        return sup_service_json(call->svc);
+    const char *name = param_string(call->params, "name");
+    bool gone;
+    if (wait_reached(call->client->sup, name, until, &gone))
+        return unit_json(call->client->sup, name);
     struct sup_wait *wait = calloc(1, sizeof(*wait));
     struct sup_reply *reply = wait ? reply_new(call->client, call->id) : NULL;
     if (!reply) {
@@ -554,7 +571,7 @@ static json_object *do_wait(struct call *call)
     }
     wait->reply = reply;
     wait->until = until;
-    snprintf(wait->name, sizeof(wait->name), "%s", call->svc->name);
+    snprintf(wait->name, sizeof(wait->name), "%s", name);
     wait->next = call->client->sup->waits;
     call->client->sup->waits = wait;
     call->deferred = true;
@@ -656,9 +673,9 @@ static json_object *dispatch(struct call *call, const char *method)
             /* A tree answers inspect, start, stop and restart; it acts through its children. */
             struct sup_tree *tree =
                 name && !call->svc ? sup_tree_find(call->client->sup, name) : NULL;
-            if (tree)
+            if (tree && methods[i].fn != do_wait)
                 return dispatch_tree(tree, method, &call->code, &call->message);
-            if (name && !call->svc)
+            if (name && !call->svc && !tree)
                 return refuse(call, ERR_NO_SUCH, "no such service");
         }
         return methods[i].fn(call);

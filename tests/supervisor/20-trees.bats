@@ -46,8 +46,12 @@ three() {
     (( $(seq_of ready app) < $(seq_of starting proxy) ))
     assert_eq "$(field "$(rpc inspect '{"name": "stack"}')" state)" up
     assert_eq "$(field "$(rpc inspect '{"name": "app"}')" tree)" stack
-    rpc stop '{"name": "stack"}' >/dev/null
-    wait_event stopped stack 20
+    # bottle stop of a tree is back once every child is down (bottle wait works on trees)
+    run timeout 60 "$SUP_BIN/bottle" --state "$SUP_STATE" stop stack
+    assert_eq "$status" 0
+    assert_eq "$(field "$(rpc inspect '{"name": "stack"}')" state)" down
+    run timeout 20 "$SUP_BIN/bottle" --state "$SUP_STATE" wait stack --for stopped --timeout 5
+    assert_eq "$status" 0
     # one at a time, the last first
     (( $(seq_of stopped proxy) < $(seq_of stopping app) ))
     (( $(seq_of stopped app) < $(seq_of stopping db) ))
