@@ -201,18 +201,6 @@ void cli_run_image_keep(void)
     prepared_dir[0] = '\0';
 }
 
-/* The top layer that has etc/passwd (for -u NAME), else the top one. */
-static const char *passwd_layer(const struct bt_image *img)
-{
-    for (size_t i = img->n_layers; i-- > 0;) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof(path), "%s/etc/passwd", img->layer_dirs[i]);
-        if (access(path, F_OK) == 0)
-            return img->layer_dirs[i];
-    }
-    return img->layer_dirs[img->n_layers - 1];
-}
-
 void cli_run_image_prepare(const struct cli_globals *globals, struct cli_run_options *o,
                            struct cli_image_run *run)
 {
@@ -263,7 +251,7 @@ void cli_run_image_prepare(const struct cli_globals *globals, struct cli_run_opt
         c->rootfs = run->rootfs;
         break;
     }
-    default: c->rootfs = passwd_layer(img); break;
+    default: c->rootfs = bt_image_passwd_layer(img); break;
     }
     c->root_path = run->rootfs;
     c->image_entrypoint = img->entrypoint;

@@ -253,6 +253,17 @@ static const char *string_of(json_object *obj, const char *key)
     return text[0] ? text : NULL;
 }
 
+const char *bt_image_passwd_layer(const struct bt_image *img)
+{
+    for (size_t i = img->n_layers; i-- > 0;) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/etc/passwd", img->layer_dirs[i]);
+        if (access(path, F_OK) == 0)
+            return img->layer_dirs[i];
+    }
+    return img->layer_dirs[img->n_layers - 1];
+}
+
 void bt_image_free(struct bt_image *img)
 {
     for (size_t i = 0; i < img->n_layers; i++) {

@@ -65,6 +65,10 @@ bool bt_image_name_valid(const char *name);
 int bt_image_resolve(const char *root, const char *name, struct bt_image *img, struct bt_err *err);
 void bt_image_free(struct bt_image *img);
 
+/* The topmost layer of IMG (n_layers >= 1) that has etc/passwd, else the top one: where the
+ * users and groups of a container of IMG are looked up before its layers are mounted. */
+const char *bt_image_passwd_layer(const struct bt_image *img);
+
 /* Calls FN for every image in ROOT, in name order. Returns 0 or -errno. */
 int bt_image_list(const char *root, int (*fn)(const struct bt_image *img, void *ctx), void *ctx,
                   struct bt_err *err);

@@ -39,32 +39,19 @@ struct sup_service *sup_find(struct sup *sup, const char *name)
 /* STATE/bottled/NAME.json: what must survive a restart of bottled. */
 void sup_persist(const struct sup_service *svc)
 {
-    char dir[4096], path[4200], tmp[4220];
-    snprintf(dir, sizeof(dir), "%s/bottled", svc->sup->state);
-    mkdir(dir, 0700);
-    snprintf(path, sizeof(path), "%s/%s.json", dir, svc->name);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "we");
-    if (!f)
-        return;
     char overrides[1024];
     sup_update_persist(svc, overrides, sizeof(overrides));
-    fprintf(f,
-            "{\"wanted_up\":%s,\"restarts\":%u,\"failures\":%u,\"backoff_ms\":%llu,"
-            "\"paused\":%s%s}\n",
-            svc->wanted_up ? "true" : "false", svc->restarts, svc->failures,
-            (unsigned long long)svc->backoff_ms, svc->paused ? "true" : "false", overrides);
-    if (fclose(f) == 0)
-        rename(tmp, path);
-    else
-        unlink(tmp);
+    sup_persist_write(svc->sup, svc->name,
+                      "{\"wanted_up\":%s,\"restarts\":%u,\"failures\":%u,\"backoff_ms\":%llu,"
+                      "\"paused\":%s%s}\n",
+                      svc->wanted_up ? "true" : "false", svc->restarts, svc->failures,
+                      (unsigned long long)svc->backoff_ms, svc->paused ? "true" : "false",
+                      overrides);
 }
 
 void sup_restore(struct sup_service *svc)
 {
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/bottled/%s.json", svc->sup->state, svc->name);
-    json_object *obj = json_object_from_file(path);
+    json_object *obj = sup_persist_read(svc->sup, svc->name);
     if (!obj)
         return;
     json_object *v;

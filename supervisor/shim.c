@@ -189,18 +189,6 @@ static void ready_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         ready_done(svc);
 }
 
-/* The image's layer that has /etc/passwd: users and groups are looked up there. */
-static const char *passwd_layer(const struct bt_image *img)
-{
-    for (size_t i = img->n_layers; i-- > 0;) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof(path), "%s/etc/passwd", img->layer_dirs[i]);
-        if (access(path, F_OK) == 0)
-            return img->layer_dirs[i];
-    }
-    return img->layer_dirs[img->n_layers - 1];
-}
-
 /* STATE/bundles/NAME/config.json for this run; a service of an image gets its layers in IMG
  * (overlay: bottled keeps to the driver every kernel here has). */
 static int write_bundle(struct sup_service *svc, char *bundle, size_t len, struct bt_image *img,
@@ -225,7 +213,8 @@ static int write_bundle(struct sup_service *svc, char *bundle, size_t len, struc
                  svc->name);
         ret = bt_image_note_container(svc->sup->root, svc->name, img, BT_IMAGE_DRIVER_OVERLAY, err);
         if (ret == 0)
-            ret = bt_bundle_from_service_image(spec, passwd_layer(img), root_path, img, &json, err);
+            ret = bt_bundle_from_service_image(spec, bt_image_passwd_layer(img), root_path, img,
+                                               &json, err);
     } else {
         ret = bt_bundle_from_service(spec, svc->spec->rootfs, &json, err);
     }

@@ -405,13 +405,6 @@ int sup_specs_apply(struct sup *sup, const char *text, const char *label, bool c
     return install(sup, node, true, action, err);
 }
 
-static void forget_state(struct sup *sup, const char *name)
-{
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/bottled/%s.json", sup->state, name);
-    unlink(path);
-}
-
 int sup_specs_rm(struct sup *sup, const char *name, bool force, struct bt_err *err)
 {
     struct sup_service *svc = top_service(sup, name);
@@ -460,7 +453,7 @@ static void reap_now(uv_timer_t *timer)
         struct sup_service *svc = *p;
         if (svc->removed && !svc->tree && svc->state == SUP_DOWN) {
             *p = svc->next;
-            forget_state(sup, svc->name);
+            sup_persist_forget(sup, svc->name);
             sup_service_free(svc);
         } else {
             p = &svc->next;
@@ -473,7 +466,7 @@ static void reap_now(uv_timer_t *timer)
             struct sup_service *svc = *p;
             if (in_tree(svc->tree, tree)) {
                 *p = svc->next;
-                forget_state(sup, svc->name);
+                sup_persist_forget(sup, svc->name);
                 sup_service_free(svc);
             } else {
                 p = &svc->next;
@@ -481,7 +474,7 @@ static void reap_now(uv_timer_t *timer)
         }
         for (struct sup_tree *sub = sup->trees; sub; sub = sub->next_tree)
             if (in_tree(sub, tree))
-                forget_state(sup, sub->name);
+                sup_persist_forget(sup, sub->name);
         sup_tree_free(tree);
         break; /* the list changed: the next reap (below) goes on */
     }

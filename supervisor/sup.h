@@ -212,6 +212,12 @@ void sup_shim_signal(struct sup_service *svc, int sig, bool all);
 void sup_shim_forget(struct sup_service *svc);
 bool sup_shim_exit_record(struct sup_service *svc, struct sup_exit *exit);
 
+/* persist.c: STATE/bottled/NAME.json, what a service or tree keeps across restarts of bottled */
+void sup_persist_write(struct sup *sup, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+json_object *sup_persist_read(const struct sup *sup, const char *name); /* NULL: none */
+void sup_persist_forget(const struct sup *sup, const char *name);
+
 /* tree.c */
 struct sup_tree *sup_tree_new(struct sup *sup, struct bt_svcspec_node *node,
                               struct sup_tree *parent, size_t index,

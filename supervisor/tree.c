@@ -52,30 +52,15 @@ struct sup_tree *sup_tree_find(struct sup *sup, const char *name)
     return NULL;
 }
 
-/* STATE/bottled/NAME.json, as services keep theirs (names are unique across both). */
 static void persist(const struct sup_tree *tree)
 {
-    char dir[4096], path[4200], tmp[4220];
-    snprintf(dir, sizeof(dir), "%s/bottled", tree->sup->state);
-    mkdir(dir, 0700);
-    snprintf(path, sizeof(path), "%s/%s.json", dir, tree->name);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "we");
-    if (!f)
-        return;
-    fprintf(f, "{\"wanted_up\":%s,\"restarts\":%u}\n", tree->wanted_up ? "true" : "false",
-            tree->restarts);
-    if (fclose(f) == 0)
-        rename(tmp, path);
-    else
-        unlink(tmp);
+    sup_persist_write(tree->sup, tree->name, "{\"wanted_up\":%s,\"restarts\":%u}\n",
+                      tree->wanted_up ? "true" : "false", tree->restarts);
 }
 
 static void restore(struct sup_tree *tree)
 {
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/bottled/%s.json", tree->sup->state, tree->name);
-    json_object *obj = json_object_from_file(path);
+    json_object *obj = sup_persist_read(tree->sup, tree->name);
     if (!obj)
         return;
     json_object *v;
