@@ -149,6 +149,33 @@ bt_past() {
 
 # file_has FILE REGEX [COUNT]: FILE has at least COUNT (default 1) lines matching the
 # extended REGEX. Pure bash: wait_for calls it every 20 ms.
+# bt_cgroup_kill DIR: SIGKILLs every process in cgroup DIR and below until none is left (5 s at
+# most; 1 when some stayed).
+bt_cgroup_kill() {
+    local dir=$1 pids tries=250
+    while :; do
+        pids=$(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null)
+        [[ -z $pids ]] && return 0
+        ((--tries > 0)) || return 1
+        # shellcheck disable=SC2086
+        kill -KILL $pids 2>/dev/null || true
+        bt_sleep 0.02
+    done
+}
+
+# bt_cgroup_purge PARENT: a test's cgroup parent goes, in every hierarchy: its processes are
+# killed, then its directories removed, deepest first.
+bt_cgroup_purge() {
+    local dir
+    for dir in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+        [[ -d $dir ]] && bt_cgroup_kill "$dir"
+    done
+    for dir in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+        [[ -d $dir ]] && wait_for 5 sh -c "find '$dir' -depth -type d -exec rmdir {} + 2>/dev/null; [ ! -d '$dir' ]"
+    done
+    return 0
+}
+
 file_has() {
     local line count=0
     [[ -r $1 ]] || return 1

@@ -45,7 +45,7 @@ cli_teardown() {
     # Everything in the cgroup parent: the container, and `bottle exec` processes (they join
     # the container's cgroup). The shim then records the exit and goes.
     for dir in $(cli_cgroup_dirs); do
-        cli_cgroup_kill "$dir"
+        bt_cgroup_kill "$dir"
     done
     if [[ -n ${SHIM_PID:-} ]]; then
         if ! wait_for 10 proc_gone "$SHIM_PID" 2>/dev/null; then
@@ -75,19 +75,6 @@ cli_cgroup_dirs() {
         [[ -d $mount/$CG_PARENT ]] && echo "$mount/$CG_PARENT"
     done
     return 0
-}
-
-# cli_cgroup_kill DIR: SIGKILLs every process in DIR and below until none is left (5 s at most).
-cli_cgroup_kill() {
-    local dir=$1 pids tries=250
-    while :; do
-        pids=$(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null)
-        [[ -z $pids ]] && return 0
-        ((--tries > 0)) || return 1
-        # shellcheck disable=SC2086
-        kill -KILL $pids 2>/dev/null || true
-        bt_sleep 0.02
-    done
 }
 
 # edit_config FILE PYTHON: runs PYTHON on the JSON in FILE (bound to `c`) and writes it back.

@@ -25,15 +25,7 @@ teardown() {
     for pid in $(pgrep -f "$BT_TMP/t/" || true); do
         kill -KILL "$pid" 2>/dev/null || true
     done
-    for dir in /sys/fs/cgroup/*/"$PARENT" /sys/fs/cgroup/"$PARENT"; do
-        [[ -d $dir ]] || continue
-        for pid in $(cat $(find "$dir" -name cgroup.procs) 2>/dev/null); do
-            kill -KILL "$pid" 2>/dev/null || true
-        done
-    done
-    for dir in /sys/fs/cgroup/*/"$PARENT" /sys/fs/cgroup/"$PARENT"; do
-        [[ -d $dir ]] && wait_for 5 sh -c "find '$dir' -depth -type d -exec rmdir {} + 2>/dev/null"
-    done
+    bt_cgroup_purge "$PARENT"
     if [[ -e /run/netns/${NAME:-none} ]]; then
         umount -l "/run/netns/$NAME" 2>/dev/null || true
         rm -f "/run/netns/$NAME"

@@ -136,7 +136,7 @@ shim_teardown() {
     local dirs=
     [[ -n ${NAME:-} && -n ${CG_PARENT:-} ]] && dirs=$(shim_cgroup_dirs)
     for dir in $dirs; do
-        shim_cgroup_kill "$dir"
+        bt_cgroup_kill "$dir"
     done
     for dir in $dirs; do
         find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
@@ -180,20 +180,6 @@ shim_cgroup_dirs() {
     # shellcheck disable=SC2046
     find $(shim_cgroup_mounts) -maxdepth 4 -type d \( -name "$NAME" -o -name "$NAME-*" \
         -o -name "$CG_PARENT" \) -prune -print 2>/dev/null
-}
-
-# shim_cgroup_kill DIR: SIGKILLs every process in DIR and below and waits (5 s at most) until
-# they are gone.
-shim_cgroup_kill() {
-    local dir=$1 pids tries=250
-    while :; do
-        pids=$(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null)
-        [[ -z $pids ]] && return 0
-        ((--tries > 0)) || return 1
-        # shellcheck disable=SC2086
-        kill -KILL $pids 2>/dev/null || true
-        sleep 0.02
-    done
 }
 
 # shim_mounts_under DIR: mount points in our mount namespace at or below DIR.

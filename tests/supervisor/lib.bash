@@ -55,20 +55,6 @@ field() {
     python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
 }
 
-sup_kill_cgroups() {
-    local dir pid
-    for dir in /sys/fs/cgroup/*/"$SUP_CG" /sys/fs/cgroup/"$SUP_CG"; do
-        [[ -d $dir ]] || continue
-        for pid in $(cat $(find "$dir" -name cgroup.procs) 2>/dev/null); do
-            kill -KILL "$pid" 2>/dev/null || true
-        done
-    done
-    sleep 0.1
-    for dir in /sys/fs/cgroup/*/"$SUP_CG" /sys/fs/cgroup/"$SUP_CG"; do
-        [[ -d $dir ]] && find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
-    done
-    return 0
-}
 
 sup_teardown() {
     local pid name
@@ -79,7 +65,7 @@ sup_teardown() {
     for pid in $(cat "$SUP_STATE"/containers/*/shim.pid 2>/dev/null); do
         kill -KILL "$pid" 2>/dev/null || true
     done
-    sup_kill_cgroups
+    bt_cgroup_purge "$SUP_CG"
     for name in "${SUP_NAMES[@]}"; do
         if [[ -e /run/netns/$name ]]; then
             umount -l "/run/netns/$name" 2>/dev/null || true
