@@ -30,6 +30,11 @@ struct name_value {
 int bt_spec_i_check_keys(struct ctx *c, const char *path, struct json_object *obj,
                          const char *const *known,
                          const struct bt_jsonread_unsupported *unsupported);
+/* Item I of LIST, an object with the keys KNOWN and a string "type" (namespaces, rlimits):
+ * stores its path (BT_JSONREAD_PATH_MAX) in ITEM_PATH, the object in *OBJ, the type in *TYPE. */
+int bt_spec_i_typed_item(struct ctx *c, const char *path, struct json_object *list, size_t i,
+                         const char *const *known, char *item_path, struct json_object **obj,
+                         const char **type);
 /* A string-to-string object into *OUT (caller frees), each key checked by CHECK_KEY. */
 int bt_spec_i_parse_kv(struct ctx *c, const char *path, struct json_object *obj,
                        int (*check_key)(struct ctx *, const char *, const char *),

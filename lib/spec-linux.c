@@ -54,19 +54,13 @@ static int parse_namespaces(struct ctx *c, const char *path, struct json_object 
     if (!spec->namespaces)
         return bt_jsonread_oom(&c->json);
     for (size_t i = 0; i < n; i++) {
-        struct json_object *obj = json_object_array_get_idx(list, i);
+        struct json_object *obj;
         struct bt_spec_namespace *ns = &spec->namespaces[i];
         const char *type;
-        bt_jsonread_item(p, path, i);
-        ret = bt_spec_i_check_keys(c, p, obj, known, NULL);
+        ret = bt_spec_i_typed_item(c, path, list, i, known, p, &obj, &type);
         if (ret < 0)
             return ret;
-        if (!bt_jsonread_member(obj, "type"))
-            return bt_jsonread_missing(&c->json, bt_jsonread_sub(q, p, "type"));
-        ret = bt_jsonread_get_str(&c->json, bt_jsonread_sub(q, p, "type"),
-                                  bt_jsonread_member(obj, "type"), BT_JSONREAD_SHOWN_MAX, &type);
-        if (ret < 0)
-            return ret;
+        bt_jsonread_sub(q, p, "type");
         int t = 0;
         while (t < BT_SPEC_NS_COUNT && strcmp(namespace_types[t].name, type) != 0)
             t++;

@@ -83,19 +83,13 @@ static int parse_rlimits(struct ctx *c, const char *path, struct json_object *li
     if (!process->rlimits)
         return bt_jsonread_oom(&c->json);
     for (size_t i = 0; i < n; i++) {
-        struct json_object *obj = json_object_array_get_idx(list, i);
+        struct json_object *obj;
         struct bt_spec_rlimit *rlimit = &process->rlimits[i];
         const char *type;
-        bt_jsonread_item(p, path, i);
-        ret = bt_spec_i_check_keys(c, p, obj, known, NULL);
+        ret = bt_spec_i_typed_item(c, path, list, i, known, p, &obj, &type);
         if (ret < 0)
             return ret;
-        if (!bt_jsonread_member(obj, "type"))
-            return bt_jsonread_missing(&c->json, bt_jsonread_sub(q, p, "type"));
-        ret = bt_jsonread_get_str(&c->json, bt_jsonread_sub(q, p, "type"),
-                                  bt_jsonread_member(obj, "type"), BT_JSONREAD_SHOWN_MAX, &type);
-        if (ret < 0)
-            return ret;
+        bt_jsonread_sub(q, p, "type");
         rlimit->resource = bt_spec_i_lookup(rlimits, type);
         if (rlimit->resource < 0)
             return bt_jsonread_fail(&c->json, q, "unknown resource limit '%s'",

@@ -20,6 +20,22 @@ int bt_spec_i_check_keys(struct ctx *c, const char *path, struct json_object *ob
     return ret;
 }
 
+int bt_spec_i_typed_item(struct ctx *c, const char *path, struct json_object *list, size_t i,
+                         const char *const *known, char *item_path, struct json_object **obj,
+                         const char **type)
+{
+    char q[BT_JSONREAD_PATH_MAX];
+    *obj = json_object_array_get_idx(list, i);
+    bt_jsonread_item(item_path, path, i);
+    int ret = bt_spec_i_check_keys(c, item_path, *obj, known, NULL);
+    if (ret < 0)
+        return ret;
+    if (!bt_jsonread_member(*obj, "type"))
+        return bt_jsonread_missing(&c->json, bt_jsonread_sub(q, item_path, "type"));
+    return bt_jsonread_get_str(&c->json, bt_jsonread_sub(q, item_path, "type"),
+                               bt_jsonread_member(*obj, "type"), BT_JSONREAD_SHOWN_MAX, type);
+}
+
 int bt_spec_i_lookup(const struct name_value *table, const char *name)
 {
     for (; table->name; table++)
