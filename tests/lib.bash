@@ -176,6 +176,22 @@ bt_cgroup_purge() {
     return 0
 }
 
+# The system's python3 for editing config.json: a pyenv shim first in PATH costs 0.5 s a call.
+BT_PYTHON=$(command -v /usr/bin/python3 || command -v python3)
+
+# edit_config FILE PYTHON: runs PYTHON on the JSON in FILE (bound to `c`) and writes it back.
+edit_config() {
+    "$BT_PYTHON" - "$1" "$2" <<'EOF'
+import json, sys
+path, code = sys.argv[1], sys.argv[2]
+with open(path) as f:
+    c = json.load(f)
+exec(code)
+with open(path, "w") as f:
+    json.dump(c, f, indent=2)
+EOF
+}
+
 file_has() {
     local line count=0
     [[ -r $1 ]] || return 1

@@ -77,19 +77,6 @@ cli_cgroup_dirs() {
     return 0
 }
 
-# edit_config FILE PYTHON: runs PYTHON on the JSON in FILE (bound to `c`) and writes it back.
-edit_config() {
-    python3 - "$1" "$2" <<'EOF'
-import json, sys
-path, code = sys.argv[1], sys.argv[2]
-with open(path) as f:
-    c = json.load(f)
-exec(code)
-with open(path, "w") as f:
-    json.dump(c, f, indent=2)
-EOF
-}
-
 # The default config.json, made once per file with placeholders (python starts slowly on a busy
 # host): no terminal, hostname @HOST_NAME@, root @ROOTFS@, process.args sh -c @SERVICE@.
 cli_setup_file() {

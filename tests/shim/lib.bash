@@ -79,8 +79,6 @@ SHIM=$BT_BIN/bottle-shim
 # Not $INIT: the init suite lets BOTTLE_INIT point that at tini; the shim needs bottle-init.
 SHIM_INIT=$BT_BIN/bottle-init
 BUSYBOX_ROOTFS=$BOTTLE_BUILD/rootfs/busybox
-# The system's python3 for editing config.json: a pyenv shim first in PATH costs 0.5 s a call.
-SHIM_PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 
 # ---- setup and teardown ----
 
@@ -338,19 +336,6 @@ make_bundle() {
     edit_config "$dir/config.json" "c['process']['terminal'] = False
 c['linux']['cgroupsPath'] = '/$CG_PARENT/$NAME'
 $code"
-}
-
-# edit_config FILE PYTHON: runs PYTHON on the JSON in FILE (bound to `c`) and writes it back.
-edit_config() {
-    "$SHIM_PYTHON" - "$1" "$2" <<'EOF'
-import json, sys
-path, code = sys.argv[1], sys.argv[2]
-with open(path) as f:
-    c = json.load(f)
-exec(code)
-with open(path, "w") as f:
-    json.dump(c, f, indent=2)
-EOF
 }
 
 # shim_foreground BUNDLE [OPTIONS]: bottle-shim --foreground on BUNDLE as $NAME with the
